@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xsession: XPC-style sessions for Linux -- module load and unload.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+
+#include "xs_internal.h"
+
+static int __init xs_init(void)
+{
+	int ret;
+
+	ret = xs_device_register();
+	if (ret)
+		return ret;
+
+	pr_info("loaded version %s (uapi %d)\n", XS_VERSION, XS_UAPI_VERSION);
+	return 0;
+}
+
+static void __exit xs_exit(void)
+{
+	xs_device_unregister();
+	pr_info("unloaded\n");
+}
+
+module_init(xs_init);
+module_exit(xs_exit);
+
+MODULE_DESCRIPTION("xsession: XPC-style IPC sessions");
+MODULE_AUTHOR("The xsession developers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(XS_VERSION);
