@@ -8,17 +8,8 @@
 
 #include "xs_internal.h"
 
-static bool xs_info_reserved_clear(const struct xs_info *info)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(info->reserved); i++)
-		if (info->reserved[i])
-			return false;
-	return true;
-}
-
 static_assert(sizeof(struct xs_info) == XS_INFO_SIZE_VER0);
+static_assert(XS_STRUCT_COUNT <= XS_INFO_MAX_STRUCTS);
 
 long xs_ioctl_info(void __user *uarg)
 {
@@ -30,7 +21,7 @@ long xs_ioctl_info(void __user *uarg)
 				uarg, &usize);
 	if (ret)
 		return ret;
-	if (info.flags || !xs_info_reserved_clear(&info))
+	if (info.flags || !xs_reserved_clear(info.reserved))
 		return -EINVAL;
 
 	memset(&info, 0, sizeof(info));
@@ -39,7 +30,20 @@ long xs_ioctl_info(void __user *uarg)
 	info.nr_structs = XS_STRUCT_COUNT;
 	info.features = XS_FEATURES_SUPPORTED;
 	info.struct_size[XS_STRUCT_INFO] = sizeof(struct xs_info);
+	info.struct_size[XS_STRUCT_LISTEN] = sizeof(struct xs_listen);
+	info.struct_size[XS_STRUCT_CONNECT] = sizeof(struct xs_connect);
+	info.struct_size[XS_STRUCT_ACCEPT] = sizeof(struct xs_accept);
+	info.struct_size[XS_STRUCT_SEND] = sizeof(struct xs_send);
+	info.struct_size[XS_STRUCT_SEND_SYNC] = sizeof(struct xs_send_sync);
+	info.struct_size[XS_STRUCT_RECV] = sizeof(struct xs_recv);
+	info.struct_size[XS_STRUCT_CANCEL] = sizeof(struct xs_cancel);
+	info.struct_size[XS_STRUCT_PEER_CREDS] = sizeof(struct xs_peer_creds);
+	info.struct_size[XS_STRUCT_MSG_HDR] = sizeof(struct xs_msg_hdr);
 	strscpy(info.version, XS_VERSION, sizeof(info.version));
+	info.max_msg_size = xs_limits.max_msg_size;
+	info.ring_size_default = xs_limits.ring_size_default;
+	info.ring_size_max = xs_limits.ring_size_max;
+	info.backlog_default = xs_limits.backlog_default;
 
 	return xs_copy_struct_out(uarg, &info, sizeof(info), usize);
 }

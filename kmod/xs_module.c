@@ -7,14 +7,26 @@
 #include <linux/module.h>
 
 #include "xs_internal.h"
+#include "xs_registry.h"
 
 static int __init xs_init(void)
 {
 	int ret;
 
-	ret = xs_device_register();
+	ret = xs_limits_init();
 	if (ret)
 		return ret;
+	ret = xs_registry_init();
+	if (ret)
+		return ret;
+	xs_debugfs_init();
+	/* Last: from here on userspace can reach us. */
+	ret = xs_device_register();
+	if (ret) {
+		xs_debugfs_exit();
+		xs_registry_exit();
+		return ret;
+	}
 
 	pr_info("loaded version %s (uapi %d)\n", XS_VERSION, XS_UAPI_VERSION);
 	return 0;
@@ -23,6 +35,8 @@ static int __init xs_init(void)
 static void __exit xs_exit(void)
 {
 	xs_device_unregister();
+	xs_debugfs_exit();
+	xs_registry_exit();
 	pr_info("unloaded\n");
 }
 

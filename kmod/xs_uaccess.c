@@ -10,15 +10,15 @@
 #include <kunit/visibility.h>
 #include <linux/export.h>
 #include <linux/minmax.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "xs_internal.h"
 
 /*
- * A struct larger than a page is never a legitimate future version; capping
- * it bounds the zero-tail scan a caller can make us do.
+ * No struct will ever grow past XS_STRUCT_SIZE_MAX; capping it bounds the
+ * zero-tail scan a caller can make us do.
  */
-#define XS_MAX_STRUCT_SIZE	PAGE_SIZE
 
 /**
  * xs_copy_struct_in() - copy a size-prefixed struct from userspace
@@ -41,7 +41,7 @@ int xs_copy_struct_in(void *dst, size_t ksize, size_t min_size,
 		return -EFAULT;
 	if (size < min_size)
 		return -EINVAL;
-	if (size > XS_MAX_STRUCT_SIZE)
+	if (size > XS_STRUCT_SIZE_MAX)
 		return -E2BIG;
 
 	ret = copy_struct_from_user(dst, ksize, uarg, size);
@@ -73,3 +73,9 @@ int xs_copy_struct_out(void __user *uarg, const void *src, size_t ksize,
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(xs_copy_struct_out);
+
+/* True when all @len bytes at @p are zero (reserved fields, padding). */
+bool xs_mem_is_zero(const void *p, size_t len)
+{
+	return !memchr_inv(p, 0, len);
+}

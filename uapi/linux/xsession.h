@@ -5,16 +5,28 @@
  * This header is the whole contract between the xsession kernel module and
  * userspace.  Every struct uses fixed-width types with explicit padding; a
  * reserved field or flag bit that is not zero is refused with -EINVAL so it
- * can gain a meaning later.  Structs that may grow start with a size field
- * (the openat2/clone3 pattern): the kernel accepts a smaller, older struct,
- * and a larger one only when the bytes it does not know are zero (-E2BIG
- * otherwise).
+ * can gain a meaning later.  Fields marked "out" are ignored on input, so
+ * a struct can be reused across calls; a refused call writes nothing back.
+ *
+ * Every struct starts with its size (the openat2/clone3 pattern): the
+ * kernel accepts a smaller, older struct, and a larger one only when the
+ * bytes it does not know are zero (-E2BIG otherwise, or above
+ * XS_STRUCT_SIZE_MAX).  That field, not the size encoded in the ioctl
+ * command, versions the struct: the kernel ignores the command's size
+ * bits, so a command number never changes when its struct grows.
+ *
+ * A freshly opened /dev/xsession is an unbound endpoint: it is never
+ * ready for poll, and read()/write() fail with -ENOTCONN until
+ * XS_IOC_LISTEN or XS_IOC_CONNECT binds it.
  */
 #ifndef _UAPI_LINUX_XSESSION_H
 #define _UAPI_LINUX_XSESSION_H
 
 #include <linux/ioctl.h>
 #include <linux/types.h>
+
+/* The largest size field any struct may carry (-E2BIG beyond). */
+#define XS_STRUCT_SIZE_MAX	4096
 
 /* Path of the misc device. */
 #define XS_DEVICE_PATH		"/dev/xsession"
@@ -27,6 +39,16 @@
 
 /* Feature bits reported in xs_info.features. */
 #define XS_FEATURE_INFO		(1ULL << 0)	/* XS_IOC_INFO */
+#define XS_FEATURE_SESSIONS	(1ULL << 1)	/* listeners, sessions, messages */
+
+/*
+ * Names are reverse-DNS style: 1 to XS_NAME_MAX - 1 bytes of [a-zA-Z0-9-_.],
+ * made of dot-separated labels that are not empty, where the first label
+ * starts with a letter ("com.example.kv", "org.example.kv-2").
+ */
+#define XS_NAME_MAX		128	/* bytes including the terminating NUL */
+#define XS_REASON_MAX		256	/* cancel and reject reasons, bytes */
+#define XS_VERSION_LEN		32
 
 /*
  * Indices into xs_info.struct_size[]: the size the module uses for each
@@ -34,11 +56,19 @@
  */
 enum xs_struct_index {
 	XS_STRUCT_INFO = 0,
+	XS_STRUCT_LISTEN,
+	XS_STRUCT_CONNECT,
+	XS_STRUCT_ACCEPT,
+	XS_STRUCT_SEND,
+	XS_STRUCT_SEND_SYNC,
+	XS_STRUCT_RECV,
+	XS_STRUCT_CANCEL,
+	XS_STRUCT_PEER_CREDS,
+	XS_STRUCT_MSG_HDR,
 	XS_STRUCT_COUNT,
 };
 
 #define XS_INFO_MAX_STRUCTS	16
-#define XS_VERSION_LEN		32
 
 /**
  * struct xs_info - what the module reports about itself (XS_IOC_INFO)
@@ -50,6 +80,10 @@ enum xs_struct_index {
  * @features:	out: XS_FEATURE_* bits the module supports.
  * @struct_size: out: the module's sizeof() for each enum xs_struct_index.
  * @version:	out: the module's version string, NUL terminated.
+ * @max_msg_size: out: largest payload of one message, in bytes.
+ * @ring_size_default: out: receive ring bytes when a caller asks for 0.
+ * @ring_size_max: out: largest receive ring a caller may ask for.
+ * @backlog_default: out: pending connect requests a listener queues.
  * @reserved:	in: must be zero; out: zero.
  */
 struct xs_info {
@@ -60,14 +94,319 @@ struct xs_info {
 	__u64 features;
 	__u32 struct_size[XS_INFO_MAX_STRUCTS];
 	char version[XS_VERSION_LEN];
+	__u32 max_msg_size;
+	__u32 ring_size_default;
+	__u32 ring_size_max;
+	__u32 backlog_default;
 	__u64 reserved[4];
 };
 
-#define XS_INFO_SIZE_VER0	152	/* sizeof first published struct xs_info */
+#define XS_INFO_SIZE_VER0	168	/* sizeof first published struct xs_info */
+
+/* xs_listen.flags */
+#define XS_LISTEN_SYSTEM	(1U << 0)	/* system domain: CAP_SYS_ADMIN */
+#define XS_LISTEN_INACTIVE	(1U << 1)	/* queue requests until XS_IOC_ACTIVATE */
+
+/* xs_listen.req_kind: who may connect, checked before the server sees it */
+enum xs_requirement {
+	XS_REQ_NONE = 0,
+	XS_REQ_SAME_UID,	/* the client's euid equals the listener's */
+	XS_REQ_UID,		/* the client's euid equals req_id */
+	XS_REQ_GID,		/* req_id is the client's egid or a supplementary group */
+};
+
+/**
+ * struct xs_listen - turn an unbound endpoint into a listener (XS_IOC_LISTEN)
+ * @size:	sizeof(struct xs_listen).
+ * @flags:	XS_LISTEN_*.
+ * @name:	user pointer to the NUL-terminated service name.
+ * @req_kind:	enum xs_requirement.
+ * @req_id:	uid or gid for XS_REQ_UID/XS_REQ_GID, in the caller's user
+ *		namespace; must be zero otherwise.
+ * @ring_size:	receive ring bytes of each accepted session (0: default);
+ *		a power of two of pages, at most xs_info.ring_size_max.
+ * @backlog:	requests queued before connects fail with -ECONNREFUSED
+ *		(0: default).
+ * @reserved:	must be zero.
+ *
+ * The name lives in the caller's IPC namespace, in the domain of its
+ * effective uid, or in the system domain with XS_LISTEN_SYSTEM.
+ */
+struct xs_listen {
+	__u32 size;
+	__u32 flags;
+	__u64 name;
+	__u32 req_kind;
+	__u32 req_id;
+	__u32 ring_size;
+	__u32 backlog;
+	__u64 reserved[2];
+};
+
+/* xs_connect.flags */
+#define XS_CONNECT_PRIVILEGED	(1U << 0)	/* look only in the system domain */
+#define XS_CONNECT_WAIT		(1U << 1)	/* return once the server decided */
+
+/**
+ * struct xs_connect - connect an unbound endpoint by name (XS_IOC_CONNECT)
+ * @size:	sizeof(struct xs_connect).
+ * @flags:	XS_CONNECT_*.
+ * @name:	user pointer to the NUL-terminated service name.
+ * @timeout_ns:	with XS_CONNECT_WAIT: relative deadline, 0 for none.
+ * @ring_size:	receive ring bytes of this end (0: default).
+ * @__pad:	must be zero.
+ * @reserved:	must be zero.
+ *
+ * Without XS_CONNECT_WAIT the call returns as soon as the request is queued
+ * at a live listener; the endpoint can send at once and learns a rejection
+ * as the session's end.  With it, the call sleeps until the server
+ * activates (0) or rejects (-ECONNREFUSED) the session.
+ */
+struct xs_connect {
+	__u32 size;
+	__u32 flags;
+	__u64 name;
+	__u64 timeout_ns;
+	__u32 ring_size;
+	__u32 __pad;
+	__u64 reserved[2];
+};
+
+/**
+ * struct xs_accept - take the next request from a listener (XS_IOC_ACCEPT)
+ * @size:	sizeof(struct xs_accept).
+ * @flags:	must be zero (O_NONBLOCK on the listener makes it not wait).
+ * @fd:		out: the server side of the session, O_CLOEXEC.  The same
+ *		number is the ioctl's return value.
+ * @__pad:	must be zero.
+ * @reserved:	must be zero.
+ *
+ * The new session is undecided: the server reads the client's credentials
+ * (XS_IOC_PEER_CREDS), then XS_IOC_ACTIVATE or XS_IOC_REJECT.
+ */
+struct xs_accept {
+	__u32 size;
+	__u32 flags;
+	__s32 fd;
+	__u32 __pad;
+	__u64 reserved[2];
+};
+
+/* Kinds of items a session receives (xs_msg_hdr.kind). */
+enum xs_msg_kind {
+	XS_MSG_ONEWAY = 1,	/* no reply expected */
+	XS_MSG_REQUEST,		/* the receiver owes exactly one reply */
+	XS_MSG_REPLY,		/* answers reply_to */
+	XS_MSG_ERROR_REPLY,	/* answers reply_to with an error in status */
+	XS_MSG_END,		/* last item: status is an enum xs_end_reason, the
+				 * payload the reason (not NUL terminated) */
+};
+
+/* xs_msg_hdr.flags */
+#define XS_MSGF_SYNC		(1U << 0)	/* request from a synchronous sender */
+#define XS_MSGF_KERNEL		(1U << 1)	/* made by the kernel: an error reply
+						 * for a request the session's end
+						 * left unanswered */
+
+/* Why a session ended (XS_MSG_END status; kernel error replies' status). */
+enum xs_end_reason {
+	XS_END_NONE = 0,
+	XS_END_CANCELED,	/* this end cancelled */
+	XS_END_INVALIDATED,	/* the peer cancelled or closed it */
+	XS_END_INTERRUPTED,	/* the peer's process exited without cancelling */
+	XS_END_REJECTED,	/* the listener rejected the connect */
+	XS_END_LISTENER_GONE,	/* the listener went away before deciding */
+};
+
+/**
+ * struct xs_msg_hdr - header of every received item
+ * @kind:	enum xs_msg_kind.
+ * @flags:	XS_MSGF_*.
+ * @payload_len: bytes of payload that follow the header.
+ * @status:	XS_MSG_ERROR_REPLY: the sender's error code (or, with
+ *		XS_MSGF_KERNEL, an enum xs_end_reason); XS_MSG_END: an enum xs_end_reason.
+ * @id:		the kernel's id of this message, unique per session and
+ *		direction; 0 for items the kernel made.
+ * @reply_to:	XS_MSG_REPLY and XS_MSG_ERROR_REPLY: the request's id.
+ *
+ * read() returns one header followed by its payload; write() takes the
+ * same layout with @id zero (the kernel assigns it).
+ */
+struct xs_msg_hdr {
+	__u16 kind;
+	__u16 flags;
+	__u32 payload_len;
+	__u32 status;
+	__u32 __pad;
+	__u64 id;
+	__u64 reply_to;
+};
+
+/* xs_send.flags, xs_send_sync.flags, xs_recv.flags */
+#define XS_NONBLOCK		(1U << 0)	/* -EAGAIN instead of waiting */
+#define XS_RECV_PEEK		(1U << 1)	/* leave the item queued */
+
+/**
+ * struct xs_send - queue one message to the peer (XS_IOC_SEND)
+ * @size:	sizeof(struct xs_send).
+ * @flags:	XS_NONBLOCK.
+ * @kind:	XS_MSG_ONEWAY, XS_MSG_REQUEST, XS_MSG_REPLY or
+ *		XS_MSG_ERROR_REPLY.
+ * @status:	XS_MSG_ERROR_REPLY: the error code to deliver; else zero.
+ * @reply_to:	replies: the id of the request answered; else zero.
+ * @payload:	user pointer to the payload.
+ * @payload_len: payload bytes, at most xs_info.max_msg_size.
+ * @__pad:	must be zero.
+ * @id:		out: the message's id.
+ * @reserved:	must be zero.
+ */
+struct xs_send {
+	__u32 size;
+	__u32 flags;
+	__u32 kind;
+	__u32 status;
+	__u64 reply_to;
+	__u64 payload;
+	__u32 payload_len;
+	__u32 __pad;
+	__u64 id;
+	__u64 reserved[2];
+};
+
+/**
+ * struct xs_send_sync - send a request and wait for its reply (XS_IOC_SEND_SYNC)
+ * @size:	sizeof(struct xs_send_sync).
+ * @flags:	XS_NONBLOCK applies to queueing the request only.
+ * @payload:	user pointer to the request's payload.
+ * @payload_len: request bytes.
+ * @reply_cap:	bytes available at @reply_buf.
+ * @reply_buf:	user pointer where the reply's payload is copied.
+ * @timeout_ns:	relative deadline, 0 for none (-ETIMEDOUT; a late reply is
+ *		then dropped).
+ * @id:		out: the request's id.
+ * @reply_kind:	out: XS_MSG_REPLY or XS_MSG_ERROR_REPLY.
+ * @reply_status: out: the error reply's status.
+ * @reply_len:	out: the reply's payload length.  When it exceeds
+ *		@reply_cap the call fails with -EMSGSIZE and the reply is
+ *		dropped: size the buffer for the largest reply.
+ * @reply_flags: out: XS_MSGF_* of the reply.
+ * @reserved:	must be zero.
+ *
+ * A signal that arrives after the request was queued ends the call with
+ * -EINTR (never a restart, which would send it twice).
+ */
+struct xs_send_sync {
+	__u32 size;
+	__u32 flags;
+	__u64 payload;
+	__u32 payload_len;
+	__u32 reply_cap;
+	__u64 reply_buf;
+	__u64 timeout_ns;
+	__u64 id;
+	__u32 reply_kind;
+	__u32 reply_status;
+	__u32 reply_len;
+	__u32 reply_flags;
+	__u64 reserved[2];
+};
+
+/**
+ * struct xs_recv - take the next item (XS_IOC_RECV)
+ * @size:	sizeof(struct xs_recv).
+ * @flags:	XS_NONBLOCK, XS_RECV_PEEK.
+ * @buf:	user pointer for the payload.
+ * @buf_len:	bytes available at @buf.  When the payload does not fit the
+ *		call fails with -EMSGSIZE, @hdr says the size needed and the
+ *		item stays queued.
+ * @__pad:	must be zero.
+ * @hdr:	out: the item's header.
+ * @reserved:	must be zero.
+ */
+struct xs_recv {
+	__u32 size;
+	__u32 flags;
+	__u64 buf;
+	__u32 buf_len;
+	__u32 __pad;
+	struct xs_msg_hdr hdr;
+	__u64 reserved[2];
+};
+
+/**
+ * struct xs_cancel - end a session or listener (XS_IOC_CANCEL, XS_IOC_REJECT)
+ * @size:	sizeof(struct xs_cancel).
+ * @flags:	must be zero.
+ * @reason:	user pointer to the reason text (need not be NUL terminated).
+ * @reason_len:	bytes of reason, at most XS_REASON_MAX.
+ * @__pad:	must be zero.
+ * @reserved:	must be zero.
+ *
+ * The peer receives the reason in its XS_MSG_END item, after everything
+ * that was already queued to it.
+ */
+struct xs_cancel {
+	__u32 size;
+	__u32 flags;
+	__u64 reason;
+	__u32 reason_len;
+	__u32 __pad;
+	__u64 reserved[2];
+};
+
+/**
+ * struct xs_peer_creds - who is on the other end (XS_IOC_PEER_CREDS)
+ * @size:	sizeof(struct xs_peer_creds).
+ * @flags:	must be zero.
+ * @pid:	out: the peer's process id in the caller's pid namespace, 0
+ *		when the peer is not visible there.
+ * @uid:	out: the peer's euid in the caller's user namespace
+ *		(the overflow uid when unmapped).
+ * @gid:	out: the peer's egid, likewise.
+ * @alive:	out: 1 while the peer process runs.  To get a race-free
+ *		pidfd: pidfd_open(@pid), then call again; alive == 1 proves
+ *		the pidfd is the peer's.
+ * @label:	user pointer for the peer's LSM context (may be 0).
+ * @label_cap:	bytes at @label.
+ * @label_len:	out: the context's length (0 without an LSM); a context
+ *		longer than @label_cap is not copied.
+ * @reserved:	must be zero.
+ *
+ * Captured when the client connected (its credentials) and when the
+ * server accepted (the server's).
+ */
+struct xs_peer_creds {
+	__u32 size;
+	__u32 flags;
+	__s32 pid;
+	__u32 uid;
+	__u32 gid;
+	__u32 alive;
+	__u64 label;
+	__u32 label_cap;
+	__u32 label_len;
+	__u64 reserved[2];
+};
 
 #define XS_IOC_MAGIC		0xB9
 
-/* Report the module's version, features and struct sizes. */
+/* Report the module's version, features, limits and struct sizes. */
 #define XS_IOC_INFO		_IOWR(XS_IOC_MAGIC, 0x00, struct xs_info)
+/* Unbound endpoint -> listener for a name. */
+#define XS_IOC_LISTEN		_IOW(XS_IOC_MAGIC, 0x01, struct xs_listen)
+/* Inactive listener: start offering requests; undecided server session: accept it. */
+#define XS_IOC_ACTIVATE		_IO(XS_IOC_MAGIC, 0x02)
+/* Unbound endpoint -> client session. */
+#define XS_IOC_CONNECT		_IOW(XS_IOC_MAGIC, 0x03, struct xs_connect)
+/* Listener: next request -> new server session fd. */
+#define XS_IOC_ACCEPT		_IOWR(XS_IOC_MAGIC, 0x04, struct xs_accept)
+/* Undecided server session: end it; the client gets XS_END_REJECTED. */
+#define XS_IOC_REJECT		_IOW(XS_IOC_MAGIC, 0x05, struct xs_cancel)
+/* Session or listener: end it with a reason. */
+#define XS_IOC_CANCEL		_IOW(XS_IOC_MAGIC, 0x06, struct xs_cancel)
+#define XS_IOC_SEND		_IOWR(XS_IOC_MAGIC, 0x07, struct xs_send)
+#define XS_IOC_SEND_SYNC	_IOWR(XS_IOC_MAGIC, 0x08, struct xs_send_sync)
+#define XS_IOC_RECV		_IOWR(XS_IOC_MAGIC, 0x09, struct xs_recv)
+#define XS_IOC_PEER_CREDS	_IOWR(XS_IOC_MAGIC, 0x0a, struct xs_peer_creds)
 
 #endif /* _UAPI_LINUX_XSESSION_H */

@@ -1,0 +1,695 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Messages: send, synchronous send, receive, and the replies each end owes.
+ *
+ * A message is copied once, from the sender's memory straight into the
+ * receiver's ring (xs_ring.c).  Ids are (sequence << 1) | is_request, per
+ * sending end, so the kernel can tell "never a request" (-EINVAL) from
+ * "a request already answered" (-EALREADY) without remembering every
+ * answer.  A reply to a synchronous sender bypasses the ring and is
+ * handed to the waiting thread.
+ *
+ * When a session ends, every request still awaiting a reply fails: sync
+ * senders wake at once, asynchronous ones get one kernel-made error reply
+ * each, after the messages already queued and before the END item.
+ */
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "xs_session.h"
+
+#define XS_ID_REQUEST	1ULL
+
+/* What one send asks for, whichever call it came from. */
+struct xs_out {
+	u16 kind;
+	u16 flags;
+	u32 status;
+	u64 reply_to;
+	const void __user *payload;
+	u32 len;
+	bool nonblock;
+	struct xs_sync_waiter *waiter;
+};
+
+static u64 xs_next_id_locked(struct xs_end *end, bool request)
+{
+	return (end->next_seq++ << 1) | (request ? XS_ID_REQUEST : 0);
+}
+
+/* Why a reply to @id is refused, given the end that would have sent it. */
+static int xs_reply_id_error(struct xs_end *requester, u64 id)
+{
+	if ((id & XS_ID_REQUEST) && (id >> 1) < requester->next_seq)
+		return -EALREADY;
+	return -EINVAL;
+}
+
+static bool xs_state_can_send(struct xs_end *end)
+{
+	int state = smp_load_acquire(&end->state);
+
+	return state == XS_ST_CONNECTED ||
+	       (state == XS_ST_PENDING && end->side == XS_SIDE_CLIENT);
+}
+
+static int xs_send_state_error(struct xs_end *end)
+{
+	if (smp_load_acquire(&end->state) == XS_ST_ENDED)
+		return -ESHUTDOWN;
+	return -ENOTCONN;	/* an undecided server session: activate first */
+}
+
+bool xs_end_can_send(struct xs_end *end)
+{
+	return xs_state_can_send(end) &&
+	       xs_ring_free(&xs_peer(end)->rx) >= xs_ring_record_size(0);
+}
+
+/* Is anything left to receive?  Lockless: poll and wait conditions. */
+bool xs_end_has_items(struct xs_end *end)
+{
+	if (smp_load_acquire(&end->state) != XS_ST_ENDED)
+		return !xs_ring_empty(&end->rx);
+	if (READ_ONCE(end->why) != XS_END_CANCELED && !xs_ring_empty(&end->rx))
+		return true;
+	return READ_ONCE(end->nr_pending) || !READ_ONCE(end->end_taken);
+}
+
+/**
+ * xs_end_fail_waiters_locked() - wake every synchronous sender of @end
+ * @end:	an end that just ended
+ * @why:	enum xs_end_reason, reported as the reply's status
+ *
+ * Asynchronous entries stay in @end->pending: xs_recv_item() turns them
+ * into error replies once the ring is drained.
+ */
+void xs_end_fail_waiters_locked(struct xs_end *end, int why)
+{
+	struct xs_sync_waiter *w;
+	unsigned long id;
+
+	lockdep_assert_held(&end->conn->lock);
+	xa_for_each(&end->pending, id, w) {
+		if (xa_is_value(w))
+			continue;
+		xa_erase(&end->pending, id);
+		end->nr_pending--;
+		w->hdr = (struct xs_msg_hdr) {
+			.kind = XS_MSG_ERROR_REPLY,
+			.flags = XS_MSGF_KERNEL,
+			.status = why,
+			.reply_to = id,
+		};
+		w->buf = NULL;
+		complete(&w->done);
+	}
+}
+
+/*
+ * Check that @end owes a reply to @m->reply_to and find who waits for it.
+ * Returns the requester's pending entry (NULL when the requester stopped
+ * waiting: the reply is then accepted and dropped) or an ERR_PTR.
+ */
+static void *xs_reply_target_locked(struct xs_end *end, const struct xs_out *m)
+{
+	struct xs_end *peer = xs_peer(end);
+
+	if (!xa_load(&end->owed, m->reply_to))
+		return ERR_PTR(xs_reply_id_error(peer, m->reply_to));
+	return xa_load(&peer->pending, m->reply_to);
+}
+
+/* The reply settles the debt and, if still awaited, the request. */
+static void xs_reply_settle_locked(struct xs_end *end, u64 reply_to)
+{
+	struct xs_end *peer = xs_peer(end);
+
+	xa_erase(&end->owed, reply_to);
+	if (xa_erase(&peer->pending, reply_to))
+		peer->nr_pending--;
+}
+
+/* Register a request as owed by the peer and pending at @end. */
+static int xs_request_register_locked(struct xs_end *end,
+				      const struct xs_out *m, u64 id)
+{
+	struct xs_end *peer = xs_peer(end);
+	void *entry = m->waiter ? (void *)m->waiter : xa_mk_value(0);
+	int ret;
+
+	if (end->nr_pending >= xs_limits.max_outstanding)
+		return -ENOBUFS;
+	ret = xa_insert(&end->pending, id, entry, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		return ret;
+	ret = xa_insert(&peer->owed, id, xa_mk_value(m->flags),
+			GFP_KERNEL_ACCOUNT);
+	if (ret) {
+		xa_erase(&end->pending, id);
+		return ret;
+	}
+	end->nr_pending++;
+	return 0;
+}
+
+/*
+ * A reply to a synchronous sender: copy it out of the replier's memory
+ * before taking the lock, then hand it over.
+ */
+static int xs_reply_to_waiter(struct xs_end *end, const struct xs_out *m,
+			      u64 *id_out)
+{
+	struct xs_conn *conn = end->conn;
+	struct xs_sync_waiter *w;
+	void *buf = NULL;
+	int ret = 0;
+
+	if (m->len) {
+		buf = kvmalloc(m->len, GFP_KERNEL_ACCOUNT);
+		if (!buf)
+			return -ENOMEM;
+		if (copy_from_user(buf, m->payload, m->len)) {
+			kvfree(buf);
+			return -EFAULT;
+		}
+	}
+
+	mutex_lock(&conn->lock);
+	if (!xs_state_can_send(end)) {
+		ret = xs_send_state_error(end);
+		goto out;
+	}
+	w = xs_reply_target_locked(end, m);
+	if (IS_ERR(w)) {
+		ret = PTR_ERR(w);
+		goto out;
+	}
+	*id_out = xs_next_id_locked(end, false);
+	xs_reply_settle_locked(end, m->reply_to);
+	if (w && !xa_is_value(w)) {
+		w->hdr = (struct xs_msg_hdr) {
+			.kind = m->kind,
+			.flags = m->flags,
+			.status = m->status,
+			.payload_len = m->len,
+			.id = *id_out,
+			.reply_to = m->reply_to,
+		};
+		w->buf = buf;
+		buf = NULL;
+		complete(&w->done);
+	}
+out:
+	mutex_unlock(&conn->lock);
+	kvfree(buf);
+	return ret;
+}
+
+/* Under conn->lock, after the payload is in the ring: make it a message. */
+static int xs_commit_locked(struct xs_end *end, const struct xs_out *m,
+			    struct xs_msg_hdr *hdr, u64 *id_out)
+{
+	struct xs_end *peer = xs_peer(end);
+	void *target;
+	u64 id;
+	int ret;
+
+	if (!xs_state_can_send(end))
+		return xs_send_state_error(end);
+
+	switch (m->kind) {
+	case XS_MSG_REQUEST:
+		id = xs_next_id_locked(end, true);
+		ret = xs_request_register_locked(end, m, id);
+		if (ret) {
+			end->next_seq--;
+			return ret;
+		}
+		break;
+	case XS_MSG_REPLY:
+	case XS_MSG_ERROR_REPLY:
+		target = xs_reply_target_locked(end, m);
+		if (IS_ERR(target))
+			return PTR_ERR(target);
+		id = xs_next_id_locked(end, false);
+		xs_reply_settle_locked(end, m->reply_to);
+		if (!target) {
+			/* Nobody waits any more: accepted, then dropped. */
+			*id_out = id;
+			return 1;
+		}
+		break;
+	default:
+		id = xs_next_id_locked(end, false);
+		break;
+	}
+
+	*hdr = (struct xs_msg_hdr) {
+		.kind = m->kind,
+		.flags = m->flags,
+		.status = m->status,
+		.payload_len = m->len,
+		.id = id,
+		.reply_to = m->reply_to,
+	};
+	xs_ring_commit(&peer->rx, m->len);
+	*id_out = id;
+	return 0;
+}
+
+/* Wait until the peer's ring can take @len bytes, or the session ends. */
+static int xs_wait_for_room(struct xs_end *end, u32 len)
+{
+	struct xs_end *peer = xs_peer(end);
+	u32 need = xs_ring_record_size(len);
+
+	return wait_event_interruptible(end->wait,
+			xs_ring_free(&peer->rx) >= need ||
+			smp_load_acquire(&end->state) == XS_ST_ENDED);
+}
+
+/**
+ * xs_send() - queue one message from @end to its peer
+ * @end:	the sending end
+ * @m:		what to send
+ * @id_out:	the message's id
+ *
+ * Return: 0; -EMSGSIZE when the payload can never fit; -EAGAIN when the
+ * peer's ring is full and @m->nonblock; -ERESTARTSYS on a signal before
+ * anything was queued; -ESHUTDOWN once the session ended; -ENOTCONN for
+ * an undecided server session; -EINVAL/-EALREADY for a reply that is not
+ * owed; -ENOBUFS with too many requests awaiting replies; -EFAULT.
+ */
+static int xs_send(struct xs_end *end, struct xs_out *m, u64 *id_out)
+{
+	struct xs_end *peer = xs_peer(end);
+	struct xs_msg_hdr *hdr;
+	int ret;
+
+	if (m->len > xs_limits.max_msg_size ||
+	    !xs_ring_can_ever_hold(&peer->rx, m->len))
+		return -EMSGSIZE;
+	if (!xs_state_can_send(end))
+		return xs_send_state_error(end);
+
+	if (m->kind == XS_MSG_REPLY || m->kind == XS_MSG_ERROR_REPLY) {
+		void *target;
+
+		mutex_lock(&end->conn->lock);
+		target = xs_reply_target_locked(end, m);
+		mutex_unlock(&end->conn->lock);
+		if (IS_ERR(target))
+			return PTR_ERR(target);
+		if (target && !xa_is_value(target))
+			return xs_reply_to_waiter(end, m, id_out);
+	}
+
+	for (;;) {
+		if (m->nonblock)
+			mutex_lock(&peer->rx_write);
+		else if (mutex_lock_interruptible(&peer->rx_write))
+			return -ERESTARTSYS;
+
+		/* The peer's ring is gone once it ended: check first. */
+		if (smp_load_acquire(&end->state) == XS_ST_ENDED) {
+			ret = -ESHUTDOWN;
+			goto unlock;
+		}
+		hdr = xs_ring_reserve(&peer->rx, m->len);
+		if (hdr)
+			break;
+		mutex_unlock(&peer->rx_write);
+		if (m->nonblock)
+			return -EAGAIN;
+		ret = xs_wait_for_room(end, m->len);
+		if (ret)
+			return ret;
+	}
+
+	if (m->len && copy_from_user(hdr + 1, m->payload, m->len)) {
+		ret = -EFAULT;
+		goto unlock;
+	}
+
+	mutex_lock(&end->conn->lock);
+	ret = xs_commit_locked(end, m, hdr, id_out);
+	mutex_unlock(&end->conn->lock);
+	if (ret > 0)
+		ret = 0;	/* a reply nobody awaits any more */
+	else if (!ret)
+		wake_up_all(&peer->wait);
+unlock:
+	mutex_unlock(&peer->rx_write);
+	return ret;
+}
+
+/* Validate the kind/status/reply_to combination of a send from userspace. */
+static int xs_out_check(const struct xs_out *m)
+{
+	switch (m->kind) {
+	case XS_MSG_ONEWAY:
+	case XS_MSG_REQUEST:
+		return m->status || m->reply_to ? -EINVAL : 0;
+	case XS_MSG_REPLY:
+		return m->status ? -EINVAL : 0;
+	case XS_MSG_ERROR_REPLY:
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static bool xs_nonblock(struct file *file, u32 flags)
+{
+	return (file->f_flags & O_NONBLOCK) || (flags & XS_NONBLOCK);
+}
+
+long xs_ioctl_send(struct file *file, struct xs_end *end, void __user *uarg)
+{
+	struct xs_send s;
+	struct xs_out m;
+	u32 usize;
+	int ret;
+
+	ret = xs_copy_struct_in(&s, sizeof(s), sizeof(s), uarg, &usize);
+	if (ret)
+		return ret;
+	if ((s.flags & ~XS_NONBLOCK) || s.__pad ||
+	    !xs_reserved_clear(s.reserved))
+		return -EINVAL;
+
+	m = (struct xs_out) {
+		.kind = s.kind,
+		.status = s.status,
+		.reply_to = s.reply_to,
+		.payload = u64_to_user_ptr(s.payload),
+		.len = s.payload_len,
+		.nonblock = xs_nonblock(file, s.flags),
+	};
+	if (s.kind > U16_MAX)
+		return -EINVAL;
+	ret = xs_out_check(&m);
+	if (ret)
+		return ret;
+
+	ret = xs_send(end, &m, &s.id);
+	if (ret)
+		return ret;
+	return xs_copy_struct_out(uarg, &s, sizeof(s), usize);
+}
+
+/*
+ * Wait for the reply to request @id.  Returns 0 once @w is complete, or
+ * -EINTR/-ETIMEDOUT after withdrawing @w (a reply that comes later finds
+ * no waiter and is dropped).
+ */
+static int xs_sync_wait(struct xs_end *end, struct xs_sync_waiter *w, u64 id,
+			u64 timeout_ns)
+{
+	long left;
+	int ret = 0;
+
+	if (timeout_ns) {
+		unsigned long t = nsecs_to_jiffies(timeout_ns);
+
+		left = wait_for_completion_interruptible_timeout(&w->done,
+								 max(t, 1UL));
+		if (left == 0)
+			ret = -ETIMEDOUT;
+		else if (left < 0)
+			ret = -EINTR;
+	} else if (wait_for_completion_interruptible(&w->done)) {
+		ret = -EINTR;
+	}
+	if (!ret)
+		return 0;
+
+	/*
+	 * The request was sent: never -ERESTARTSYS, a restart would send it
+	 * twice.  If a reply completed @w meanwhile, take it after all.
+	 */
+	mutex_lock(&end->conn->lock);
+	if (xa_load(&end->pending, id) == w) {
+		xa_erase(&end->pending, id);
+		end->nr_pending--;
+	} else {
+		ret = 0;
+	}
+	mutex_unlock(&end->conn->lock);
+	return ret;
+}
+
+long xs_ioctl_send_sync(struct file *file, struct xs_end *end,
+			void __user *uarg)
+{
+	struct xs_sync_waiter w;
+	struct xs_send_sync s;
+	struct xs_out m;
+	u32 usize;
+	int ret;
+
+	ret = xs_copy_struct_in(&s, sizeof(s), sizeof(s), uarg, &usize);
+	if (ret)
+		return ret;
+	if ((s.flags & ~XS_NONBLOCK) || !xs_reserved_clear(s.reserved))
+		return -EINVAL;
+
+	init_completion(&w.done);
+	w.buf = NULL;
+	m = (struct xs_out) {
+		.kind = XS_MSG_REQUEST,
+		.flags = XS_MSGF_SYNC,
+		.payload = u64_to_user_ptr(s.payload),
+		.len = s.payload_len,
+		.nonblock = xs_nonblock(file, s.flags),
+		.waiter = &w,
+	};
+	ret = xs_send(end, &m, &s.id);
+	if (ret)
+		return ret;
+
+	ret = xs_sync_wait(end, &w, s.id, s.timeout_ns);
+	if (ret)
+		return ret;
+
+	s.reply_kind = w.hdr.kind;
+	s.reply_status = w.hdr.status;
+	s.reply_flags = w.hdr.flags;
+	s.reply_len = w.hdr.payload_len;
+	if (w.hdr.flags & XS_MSGF_KERNEL)
+		ret = -ESHUTDOWN;	/* the session ended first */
+	else if (s.reply_len > s.reply_cap)
+		ret = -EMSGSIZE;
+	else if (s.reply_len &&
+		 copy_to_user(u64_to_user_ptr(s.reply_buf), w.buf, s.reply_len))
+		ret = -EFAULT;
+	kvfree(w.buf);
+
+	if (ret == -EFAULT)
+		return ret;
+	if (xs_copy_struct_out(uarg, &s, sizeof(s), usize))
+		return -EFAULT;
+	return ret;
+}
+
+/* Where a received item goes: ioctl (header apart) or read() (inline). */
+struct xs_rx_dest {
+	void __user *buf;
+	u32 cap;
+	bool inline_hdr;
+	bool peek;
+	bool nonblock;
+};
+
+static int xs_deliver(const struct xs_rx_dest *d, const struct xs_msg_hdr *hdr,
+		      const void *payload)
+{
+	u32 off = d->inline_hdr ? sizeof(*hdr) : 0;
+
+	if (d->cap < off || d->cap - off < hdr->payload_len)
+		return -EMSGSIZE;
+	if (d->inline_hdr && copy_to_user(d->buf, hdr, sizeof(*hdr)))
+		return -EFAULT;
+	if (hdr->payload_len &&
+	    copy_to_user(d->buf + off, payload, hdr->payload_len))
+		return -EFAULT;
+	return 0;
+}
+
+/* The ring is drained and the session over: error replies, then END. */
+static int xs_take_final_item(struct xs_end *end, const struct xs_rx_dest *d,
+			      struct xs_msg_hdr *hdr)
+{
+	struct xs_conn *conn = end->conn;
+	unsigned long id;
+	void *entry;
+	int ret;
+
+	mutex_lock(&conn->lock);
+	xa_for_each(&end->pending, id, entry) {
+		*hdr = (struct xs_msg_hdr) {
+			.kind = XS_MSG_ERROR_REPLY,
+			.flags = XS_MSGF_KERNEL,
+			.status = end->why,
+			.reply_to = id,
+		};
+		ret = xs_deliver(d, hdr, NULL);
+		if (!ret && !d->peek) {
+			xa_erase(&end->pending, id);
+			end->nr_pending--;
+		}
+		goto out;
+	}
+	if (end->end_taken) {
+		ret = -ESHUTDOWN;
+		goto out;
+	}
+	*hdr = (struct xs_msg_hdr) {
+		.kind = XS_MSG_END,
+		.status = end->why,
+		.payload_len = end->reason_len,
+	};
+	ret = xs_deliver(d, hdr, end->reason);
+	if (!ret && !d->peek)
+		WRITE_ONCE(end->end_taken, true);
+out:
+	mutex_unlock(&conn->lock);
+	return ret;
+}
+
+/*
+ * Take the next item for @end into @d.  Return: 0 with @hdr filled;
+ * -EMSGSIZE with @hdr filled (the item stays queued); -EAGAIN; -ERESTARTSYS
+ * (nothing was taken); -ESHUTDOWN after the END item was taken; -EIO for
+ * a corrupt ring; -EFAULT.
+ */
+static int xs_recv_item(struct xs_end *end, const struct xs_rx_dest *d,
+			struct xs_msg_hdr *hdr)
+{
+	const struct xs_msg_hdr *rec;
+	int ret;
+
+	if (mutex_lock_interruptible(&end->rx_read))
+		return -ERESTARTSYS;
+	for (;;) {
+		bool ended = smp_load_acquire(&end->state) == XS_ST_ENDED;
+
+		/* A local cancel discards what was not received yet. */
+		if (!ended || end->why != XS_END_CANCELED) {
+			rec = xs_ring_peek(&end->rx);
+			if (IS_ERR(rec)) {
+				ret = PTR_ERR(rec);
+				break;
+			}
+			if (rec) {
+				*hdr = *rec;
+				ret = xs_deliver(d, hdr, rec + 1);
+				if (!ret && !d->peek) {
+					xs_ring_consume(&end->rx);
+					wake_up_all(&xs_peer(end)->wait);
+				}
+				break;
+			}
+		}
+		if (ended) {
+			ret = xs_take_final_item(end, d, hdr);
+			break;
+		}
+		if (d->nonblock) {
+			ret = -EAGAIN;
+			break;
+		}
+		mutex_unlock(&end->rx_read);
+		if (wait_event_interruptible(end->wait, xs_end_has_items(end)))
+			return -ERESTARTSYS;
+		if (mutex_lock_interruptible(&end->rx_read))
+			return -ERESTARTSYS;
+	}
+	mutex_unlock(&end->rx_read);
+	return ret;
+}
+
+long xs_ioctl_recv(struct file *file, struct xs_end *end, void __user *uarg)
+{
+	struct xs_rx_dest d;
+	struct xs_recv r;
+	u32 usize;
+	int ret;
+
+	ret = xs_copy_struct_in(&r, sizeof(r), sizeof(r), uarg, &usize);
+	if (ret)
+		return ret;
+	if ((r.flags & ~(XS_NONBLOCK | XS_RECV_PEEK)) || r.__pad ||
+	    !xs_reserved_clear(r.reserved))
+		return -EINVAL;
+
+	d = (struct xs_rx_dest) {
+		.buf = u64_to_user_ptr(r.buf),
+		.cap = r.buf_len,
+		.peek = r.flags & XS_RECV_PEEK,
+		.nonblock = xs_nonblock(file, r.flags),
+	};
+	ret = xs_recv_item(end, &d, &r.hdr);
+	if (ret && ret != -EMSGSIZE)
+		return ret;
+	if (xs_copy_struct_out(uarg, &r, sizeof(r), usize))
+		return -EFAULT;
+	return ret;
+}
+
+ssize_t xs_session_read(struct xs_end *end, void __user *buf, size_t len,
+			bool nonblock)
+{
+	struct xs_msg_hdr hdr;
+	struct xs_rx_dest d = {
+		.buf = buf,
+		.cap = min_t(size_t, len, U32_MAX),
+		.inline_hdr = true,
+		.nonblock = nonblock,
+	};
+	int ret;
+
+	if (len < sizeof(hdr))
+		return -EINVAL;
+	ret = xs_recv_item(end, &d, &hdr);
+	if (ret == -ESHUTDOWN)
+		return 0;	/* end of file: the END item was read */
+	if (ret)
+		return ret;
+	return sizeof(hdr) + hdr.payload_len;
+}
+
+ssize_t xs_session_write(struct xs_end *end, const void __user *buf,
+			 size_t len, bool nonblock)
+{
+	struct xs_msg_hdr hdr;
+	struct xs_out m;
+	u64 id;
+	int ret;
+
+	if (len < sizeof(hdr) || len - sizeof(hdr) > U32_MAX)
+		return -EINVAL;
+	if (copy_from_user(&hdr, buf, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.flags || hdr.__pad || hdr.id ||
+	    hdr.payload_len != len - sizeof(hdr))
+		return -EINVAL;
+
+	m = (struct xs_out) {
+		.kind = hdr.kind,
+		.status = hdr.status,
+		.reply_to = hdr.reply_to,
+		.payload = buf + sizeof(hdr),
+		.len = hdr.payload_len,
+		.nonblock = nonblock,
+	};
+	ret = xs_out_check(&m);
+	if (ret)
+		return ret;
+	ret = xs_send(end, &m, &id);
+	return ret ? ret : len;
+}

@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The receive ring of a session end: a single-producer, single-consumer
+ * byte ring of variable-size records over a double mapping of its pages.
+ * xs_ring.h describes the layout, the ordering rules and who may trust
+ * what; this file keeps to them.
+ */
+#include <kunit/visibility.h>
+#include <linux/align.h>
+#include <linux/err.h>
+#include <linux/export.h>
+#include <linux/gfp.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/vmalloc.h>
+
+#include "xs_ring.h"
+
+#define XS_RING_HDR_SIZE	((u32)sizeof(struct xs_msg_hdr))
+
+static_assert(sizeof(struct xs_msg_hdr) % XS_RING_ALIGN == 0);
+
+/*
+ * Largest payload whose record size still fits in a u32, so that
+ * xs_ring_record_size() can test for overflow before it adds.
+ */
+#define XS_RING_PAYLOAD_LIMIT	(U32_MAX - XS_RING_HDR_SIZE - (XS_RING_ALIGN - 1))
+
+/**
+ * xs_ring_init() - allocate and map a receive ring
+ * @r:		the ring; its previous content is ignored
+ * @size:	data bytes: a power of two, at least PAGE_SIZE.  The caller
+ *		bounds it (xs_info.ring_size_max); the pages are charged to
+ *		the current task's memcg.
+ *
+ * The ring starts empty at index 0.  On failure @r is left zeroed, so
+ * xs_ring_destroy() on it is a no-op.
+ *
+ * Return: 0; -EINVAL for a bad @size; -ENOMEM.
+ */
+int xs_ring_init(struct xs_ring *r, u32 size)
+{
+	/*
+	 * The pages will be mapped into the receiver's address space: they
+	 * must not carry anyone's old data.  The size is the caller's
+	 * choice, so a failure is an error for it (no warning, no OOM kill
+	 * on its behalf).
+	 */
+	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN |
+			  __GFP_RETRY_MAYFAIL;
+	struct page **pages;
+	u32 nr_pages, i;
+	void *data;
+
+	memset(r, 0, sizeof(*r));
+	if (size < PAGE_SIZE || !is_power_of_2(size))
+		return -EINVAL;
+
+	nr_pages = size >> PAGE_SHIFT;
+	pages = kvcalloc(2 * (size_t)nr_pages, sizeof(*pages),
+			 GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!pages)
+		return -ENOMEM;
+
+	for (i = 0; i < nr_pages; i++) {
+		pages[i] = alloc_page(gfp);
+		if (!pages[i])
+			goto err_free_pages;
+		pages[nr_pages + i] = pages[i];
+	}
+
+	/*
+	 * Each page twice in a row: a record that wraps past the end of the
+	 * ring is contiguous in this mapping, so neither side ever splits a
+	 * copy in two.  x86 caches are physically tagged, so the two aliases
+	 * of a page never disagree.
+	 */
+	data = vmap(pages, 2 * nr_pages, VM_MAP, PAGE_KERNEL);
+	if (!data)
+		goto err_free_pages;
+
+	r->pages = pages;
+	r->data = data;
+	r->size = size;
+	r->nr_pages = nr_pages;
+	return 0;
+
+err_free_pages:
+	for (i = 0; i < nr_pages && pages[i]; i++)
+		__free_page(pages[i]);
+	kvfree(pages);
+	return -ENOMEM;
+}
+EXPORT_SYMBOL_IF_KUNIT(xs_ring_init);
+
+/**
+ * xs_ring_destroy() - unmap and free a ring
+ * @r:	the ring: initialised, or zeroed (never initialised, failed init,
+ *	already destroyed)
+ *
+ * __free_page() drops only the ring's own reference, so a page a user
+ * mapping still holds stays alive until that mapping goes away.  Leaves
+ * @r zeroed.
+ */
+void xs_ring_destroy(struct xs_ring *r)
+{
+	u32 i;
+
+	if (r->data)
+		vunmap(r->data);
+	if (r->pages) {
+		for (i = 0; i < r->nr_pages; i++)
+			__free_page(r->pages[i]);
+		kvfree(r->pages);
+	}
+	memset(r, 0, sizeof(*r));
+}
+EXPORT_SYMBOL_IF_KUNIT(xs_ring_destroy);
+
+/**
+ * xs_ring_record_size() - ring bytes one message takes
+ * @payload_len: its payload bytes
+ *
+ * Return: header plus payload rounded up to XS_RING_ALIGN, or 0 when that
+ * does not fit in a u32.  0 is never the size of a real record, so every
+ * caller must treat it as "cannot be queued".
+ */
+u32 xs_ring_record_size(u32 payload_len)
+{
+	if (payload_len > XS_RING_PAYLOAD_LIMIT)
+		return 0;
+	return ALIGN(XS_RING_HDR_SIZE + payload_len, XS_RING_ALIGN);
+}
+EXPORT_SYMBOL_IF_KUNIT(xs_ring_record_size);
+
+/**
+ * xs_ring_can_ever_hold() - whether a message fits in the empty ring
+ * @r:		the ring
+ * @payload_len: the message's payload bytes
+ *
+ * A sender whose message fails this check would wait for room forever;
+ * it must be refused instead.
+ *
+ * Return: true when the record fits in @r->size bytes.
+ */
+bool xs_ring_can_ever_hold(const struct xs_ring *r, u32 payload_len)
+{
+	u32 rec = xs_ring_record_size(payload_len);
+
+	return rec && rec <= r->size;
+}
+EXPORT_SYMBOL_IF_KUNIT(xs_ring_can_ever_hold);
+
+/**
+ * xs_ring_used() - bytes queued
+ * @r:	the ring
+ *
+ * Both indices are read with acquire, so this serves either side: the
+ * consumer then sees the records below tail (pair A), the producer may
+ * then write above tail (pair B).  Head is read first: it never passes
+ * tail, so an observer that holds neither side's lock never sees the
+ * result wrap below zero.  It can still see more than @r->size, as can
+ * anyone once head is in memory userspace writes; xs_ring_free() and
+ * xs_ring_peek() treat that as no room and as corruption.
+ *
+ * Return: tail - head, in u32 arithmetic.
+ */
+u32 xs_ring_used(const struct xs_ring *r)
+{
+	u32 head, tail;
+
+	/* Pair B, for a producer; first, as explained above. */
+	head = smp_load_acquire(&r->head);
+	/* Pair A, for a consumer. */
+	tail = smp_load_acquire(&r->tail);
+	return tail - head;
+}
+EXPORT_SYMBOL_IF_KUNIT(xs_ring_used);
+
+/**
+ * xs_ring_free() - bytes a producer may write now
+ * @r:	the ring
+ *
+ * Return: @r->size minus the bytes queued; 0 when the indices are more
+ * than @r->size apart, so a bogus head can never make the producer
+ * overwrite what the consumer has yet to read, or write past the mapping.
+ */
+u32 xs_ring_free(const struct xs_ring *r)
+{
+	u32 used = xs_ring_used(r);
+
+	return used > r->size ? 0 : r->size - used;
+}
+EXPORT_SYMBOL_IF_KUNIT(xs_ring_free);
+
+/**
+ * xs_ring_empty() - whether nothing is queued
+ * @r:	the ring
+ *
+ * Return: true when head equals tail.
+ */
+bool xs_ring_empty(const struct xs_ring *r)
+{
+	return xs_ring_used(r) == 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(xs_ring_empty);
+
+/**
+ * xs_ring_reserve() - find room for one record
+ * @r:		the ring
+ * @payload_len: payload bytes the caller will write
+ *
+ * The caller, holding the producer lock, fills the header at the returned
+ * address and the payload right after it (hdr + 1), then publishes the
+ * record with xs_ring_commit().  Until then the consumer cannot see it, so
+ * a copy from userspace that faults half way is abandoned by simply not
+ * committing.  The record is contiguous even when it wraps.
+ *
+ * Return: where the record's header goes; NULL when there is no room now
+ * (or ever: check xs_ring_can_ever_hold() before waiting for room).
+ */
+struct xs_msg_hdr *xs_ring_reserve(struct xs_ring *r, u32 payload_len)
+{
+	u32 rec = xs_ring_record_size(payload_len);
+
+	/* xs_ring_free() reads head with acquire: pair B. */
+	if (!rec || rec > xs_ring_free(r))
+		return NULL;
+	return r->data + (r->tail & (r->size - 1));
+}
+EXPORT_SYMBOL_IF_KUNIT(xs_ring_reserve);
+
+/**
+ * xs_ring_commit() - publish the record written after xs_ring_reserve()
+ * @r:		the ring
+ * @payload_len: payload bytes written: at most what was reserved
+ *
+ * Stores @payload_len into the header itself, so the length the consumer
+ * reads can never disagree with how far tail moves; and zeroes the
+ * padding, so the receiver is never handed stale bytes from an older
+ * record.
+ */
+void xs_ring_commit(struct xs_ring *r, u32 payload_len)
+{
+	u32 rec = xs_ring_record_size(payload_len);
+	u32 tail = r->tail;
+	struct xs_msg_hdr *hdr;
+
+	/* Only a commit without a successful reserve gets here. */
+	if (WARN_ON_ONCE(!rec || rec > r->size))
+		return;
+
+	hdr = r->data + (tail & (r->size - 1));
+	hdr->payload_len = payload_len;
+	memset((u8 *)(hdr + 1) + payload_len, 0,
+	       rec - XS_RING_HDR_SIZE - payload_len);
+
+	/* Pair A: the record's bytes before the tail that covers them. */
+	smp_store_release(&r->tail, tail + rec);
+}
+EXPORT_SYMBOL_IF_KUNIT(xs_ring_commit);
+
+/*
+ * The record at head, validated, and its size.  Every value it reads is
+ * checked before use: head is the consumer's, which userspace will later
+ * own, and a head that points into the middle of a record makes a header
+ * out of payload bytes a sender chose.  A record is accepted only when it
+ * lies wholly inside the queued bytes, which are at most r->size from an
+ * offset below r->size: inside the double mapping.
+ */
+static const struct xs_msg_hdr *xs_ring_head_record(const struct xs_ring *r,
+						    u32 *headp, u32 *recp)
+{
+	const struct xs_msg_hdr *hdr;
+	u32 head, tail, used, rec;
+
+	/* One snapshot of head: a concurrent writer must not split it. */
+	head = READ_ONCE(r->head);
+	/* Pair A: the records below tail are complete. */
+	tail = smp_load_acquire(&r->tail);
+	used = tail - head;
+	if (!used)
+		return NULL;
+	if (used > r->size || used < XS_RING_HDR_SIZE ||
+	    !IS_ALIGNED(head, XS_RING_ALIGN))
+		return ERR_PTR(-EIO);
+
+	hdr = r->data + (head & (r->size - 1));
+	rec = xs_ring_record_size(READ_ONCE(hdr->payload_len));
+	if (!rec || rec > used)
+		return ERR_PTR(-EIO);
+
+	*headp = head;
+	*recp = rec;
+	return hdr;
+}
+
+/**
+ * xs_ring_peek() - the oldest record, left queued
+ * @r:	the ring
+ *
+ * The caller holds the consumer lock.  The record stays where it is and
+ * unchanged until xs_ring_consume(): the producer writes only above tail.
+ * Its header was validated: hdr->payload_len bytes at (hdr + 1) are
+ * queued bytes of the ring.
+ *
+ * Return: the record's header; NULL when the ring is empty;
+ * ERR_PTR(-EIO) when the indices or the header are inconsistent (the
+ * ring's content can then no longer be trusted; xs_ring_set_index() at
+ * tail, with producers excluded too, discards it).
+ */
+const struct xs_msg_hdr *xs_ring_peek(struct xs_ring *r)
+{
+	u32 head, rec;
+
+	return xs_ring_head_record(r, &head, &rec);
+}
+EXPORT_SYMBOL_IF_KUNIT(xs_ring_peek);
+
+/**
+ * xs_ring_consume() - drop the oldest record
+ * @r:	the ring
+ *
+ * The caller holds the consumer lock and has finished reading the record
+ * xs_ring_peek() returned.  Does nothing when the ring is empty or its
+ * head record is invalid, the cases xs_ring_peek() reported.
+ */
+void xs_ring_consume(struct xs_ring *r)
+{
+	const struct xs_msg_hdr *hdr;
+	u32 head, rec;
+
+	hdr = xs_ring_head_record(r, &head, &rec);
+	if (IS_ERR_OR_NULL(hdr))
+		return;
+
+	/* Pair B: our reads of the record before the producer may reuse it. */
+	smp_store_release(&r->head, head + rec);
+}
+EXPORT_SYMBOL_IF_KUNIT(xs_ring_consume);
+
+/**
+ * xs_ring_set_index() - empty the ring at a given index
+ * @r:		the ring
+ * @index:	new head and tail; rounded down to XS_RING_ALIGN
+ *
+ * For resets after corruption and for tests that need the indices near
+ * the 2^32 wrap.  The caller excludes both producers and consumers.
+ */
+void xs_ring_set_index(struct xs_ring *r, u32 index)
+{
+	index = ALIGN_DOWN(index, XS_RING_ALIGN);
+	WRITE_ONCE(r->head, index);
+	WRITE_ONCE(r->tail, index);
+}
+EXPORT_SYMBOL_IF_KUNIT(xs_ring_set_index);

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Sessions: one struct xs_conn per session, holding both ends.
+ */
+#ifndef _XS_SESSION_H
+#define _XS_SESSION_H
+
+#include <linux/completion.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/xarray.h>
+
+#include "xs_creds.h"
+#include "xs_internal.h"
+#include "xs_ring.h"
+
+enum xs_side {
+	XS_SIDE_CLIENT = 0,
+	XS_SIDE_SERVER = 1,
+};
+
+/**
+ * enum xs_end_state - life cycle of one end
+ * @XS_ST_PENDING:	client: queued at the listener or not yet activated
+ *			by the server; it may send already.  Server: still
+ *			in the listener's backlog (no file yet).
+ * @XS_ST_DECIDING:	server: accepted, not yet activated or rejected.
+ * @XS_ST_CONNECTED:	both sides may send.
+ * @XS_ST_ENDED:	final; @why says why.
+ */
+enum xs_end_state {
+	XS_ST_PENDING = 0,
+	XS_ST_DECIDING,
+	XS_ST_CONNECTED,
+	XS_ST_ENDED,
+};
+
+/**
+ * struct xs_sync_waiter - a synchronous sender waiting for its reply
+ * @done:	completed, under xs_conn.lock, when @hdr and @buf are set.
+ * @hdr:	the reply's header (kind, status, flags, payload_len).
+ * @buf:	kvmalloc'ed reply payload, owned by the waiter once done.
+ *
+ * Lives on the waiter's stack; reachable through its end's @pending
+ * table only while it waits.
+ */
+struct xs_sync_waiter {
+	struct completion done;
+	struct xs_msg_hdr hdr;
+	void *buf;
+};
+
+/**
+ * struct xs_end - one side of a session
+ * @conn:	the session.
+ * @side:	enum xs_side.
+ * @state:	enum xs_end_state, under conn->lock (poll reads it locklessly).
+ * @why:	enum xs_end_reason once ENDED: what this end's END item says.
+ * @reason:	text for this end's END item (kmalloc'ed) or NULL.
+ * @reason_len:	bytes of @reason.
+ * @end_taken:	the END item was received; nothing is left to read.
+ * @exiting:	the last close of this end's fd came from an exiting task:
+ *		the peer learns INTERRUPTED rather than INVALIDATED.
+ * @has_file:	a file refers to this end (the server end gets one at
+ *		accept).
+ * @rx:		messages to this end.
+ * @rx_read:	serializes receivers.
+ * @rx_write:	serializes senders into @rx, held across their user copy.
+ * @wait:	everything a user of this end waits for: items in @rx, room
+ *		in the peer's @rx, state changes, replies.
+ * @next_seq:	sequence number of the next message this end sends.
+ * @pending:	requests this end sent that await a reply, by id: a
+ *		struct xs_sync_waiter *, or xa_mk_value(0) for an
+ *		asynchronous request.
+ * @nr_pending:	entries in @pending (bounded by max_outstanding).
+ * @owed:	requests this end received and must answer, by id.
+ * @creds:	credentials of this end's owner (client: at connect;
+ *		server: at accept).
+ * @has_creds:	@creds was captured.
+ */
+struct xs_end {
+	struct xs_conn *conn;
+	int side;
+	int state;
+	int why;
+	char *reason;
+	u32 reason_len;
+	bool end_taken;
+	bool exiting;
+	bool has_file;
+	struct xs_ring rx;
+	struct mutex rx_read;
+	struct mutex rx_write;
+	wait_queue_head_t wait;
+	u64 next_seq;
+	struct xarray pending;
+	u32 nr_pending;
+	struct xarray owed;
+	struct xs_creds creds;
+	bool has_creds;
+};
+
+/**
+ * struct xs_conn - a session
+ * @ref:	held by each end's file and by the listener's backlog.
+ * @lock:	guards both ends' @state, @why, @reason, @pending, @owed.
+ * @end:	indexed by enum xs_side.
+ * @listener:	while the request sits in the backlog (referenced).
+ * @backlog_node: entry in listener->backlog.
+ * @name:	the service name connected to (for descriptions).
+ * @node:	entry in the global list of sessions (debugfs).
+ */
+struct xs_conn {
+	struct kref ref;
+	struct mutex lock;
+	struct xs_end end[2];
+	struct xs_listener *listener;
+	struct list_head backlog_node;
+	char name[XS_NAME_MAX];
+	struct list_head node;
+};
+
+static inline struct xs_end *xs_peer(struct xs_end *end)
+{
+	return &end->conn->end[!end->side];
+}
+
+/* xs_session.c */
+struct xs_conn *xs_conn_create(const char *name, u32 client_ring,
+			       u32 server_ring);
+void xs_conn_get(struct xs_conn *conn);
+void xs_conn_put(struct xs_conn *conn);
+void xs_end_terminate_locked(struct xs_end *end, int why, int peer_why,
+			     char *peer_reason, u32 peer_reason_len);
+void xs_end_release(struct xs_end *end);
+void xs_end_flush(struct xs_end *end);
+long xs_session_ioctl(struct file *file, struct xs_end *end,
+		      unsigned int cmd, void __user *uarg);
+__poll_t xs_session_poll(struct file *file, struct xs_end *end,
+			 poll_table *pt);
+void xs_session_show_fdinfo(struct seq_file *m, struct xs_end *end);
+int xs_end_state_read(struct xs_end *end);
+const char *xs_state_name(int state);
+const char *xs_why_name(int why);
+
+extern struct list_head xs_conns;
+extern struct mutex xs_conns_lock;
+
+/* xs_message.c */
+long xs_ioctl_send(struct file *file, struct xs_end *end, void __user *uarg);
+long xs_ioctl_send_sync(struct file *file, struct xs_end *end,
+			void __user *uarg);
+long xs_ioctl_recv(struct file *file, struct xs_end *end, void __user *uarg);
+ssize_t xs_session_read(struct xs_end *end, void __user *buf, size_t len,
+			bool nonblock);
+ssize_t xs_session_write(struct xs_end *end, const void __user *buf,
+			 size_t len, bool nonblock);
+void xs_end_fail_waiters_locked(struct xs_end *end, int why);
+bool xs_end_has_items(struct xs_end *end);
+bool xs_end_can_send(struct xs_end *end);
+
+#endif /* _XS_SESSION_H */
