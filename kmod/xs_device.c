@@ -206,12 +206,14 @@ static __poll_t xs_poll(struct file *file, poll_table *pt)
  * and write_iter (rather than read/write) let io_uring ask without
  * blocking (IOCB_NOWAIT) and arm a poll when the answer is -EAGAIN.
  */
-static void __user *xs_iter_ubuf(struct iov_iter *iter, size_t *len)
+static int xs_iter_ubuf(struct iov_iter *iter, void __user **buf,
+			size_t *len)
 {
 	if (!user_backed_iter(iter) || iter->nr_segs > 1)
-		return NULL;
+		return -EINVAL;
 	*len = iov_iter_count(iter);
-	return iter_iov_addr(iter);
+	*buf = iter_iov_addr(iter);	/* a bad address faults in the copy */
+	return 0;
 }
 
 static bool xs_iocb_nonblock(struct kiocb *iocb)
@@ -229,9 +231,9 @@ static ssize_t xs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 
 	if (xs_ep_kind(ep) != XS_EP_SESSION)
 		return -ENOTCONN;	/* only a session moves messages */
-	buf = xs_iter_ubuf(to, &len);
-	if (!buf)
-		return -EINVAL;
+	ret = xs_iter_ubuf(to, &buf, &len);
+	if (ret)
+		return ret;
 	ret = xs_session_read(ep->end, buf, len, xs_iocb_nonblock(iocb));
 	if (ret > 0)
 		iov_iter_advance(to, ret);
@@ -247,9 +249,9 @@ static ssize_t xs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 
 	if (xs_ep_kind(ep) != XS_EP_SESSION)
 		return -ENOTCONN;
-	buf = xs_iter_ubuf(from, &len);
-	if (!buf)
-		return -EINVAL;
+	ret = xs_iter_ubuf(from, &buf, &len);
+	if (ret)
+		return ret;
 	ret = xs_session_write(ep->end, buf, len, xs_iocb_nonblock(iocb));
 	if (ret > 0)
 		iov_iter_advance(from, ret);

@@ -44,6 +44,8 @@ long xs_ioctl_info(void __user *uarg)
 	info.ring_size_default = xs_limits.ring_size_default;
 	info.ring_size_max = xs_limits.ring_size_max;
 	info.backlog_default = xs_limits.backlog_default;
+	info.backlog_max = xs_limits.backlog_max;
+	info.max_outstanding = xs_limits.max_outstanding;
 
 	return xs_copy_struct_out(uarg, &info, sizeof(info), usize);
 }

@@ -27,7 +27,8 @@
  *
  * Locking order (outer to inner):
  *   xs_endpoint.lock > xs_listener.lock > xs_end.rx_read > xs_end.rx_write
- *   > xs_conn.lock > registry lock, xs_conns_lock (debugfs list)
+ *   > xs_conn.lock > registry lock
+ *   xs_conns_lock (the list debugfs walks) > xs_conn.lock
  * xs_end.rx_write serializes producers into one ring and is held across
  * the copy from the sender's memory; xs_conn.lock (a mutex) guards the
  * states of both ends and the reply tables, never across a user copy.

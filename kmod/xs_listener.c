@@ -125,7 +125,8 @@ static int xs_connect_wait(struct xs_end *client, u64 timeout_ns)
 	if (t < 0)
 		return -EINTR;	/* connected, just not decided yet */
 	state = xs_end_state_read(client);
-	if (state == XS_ST_CONNECTED)
+	/* Activated counts even when the session has ended since. */
+	if (state == XS_ST_CONNECTED || READ_ONCE(client->conn->activated))
 		return 0;
 	if (state == XS_ST_PENDING)
 		return -ETIMEDOUT;
@@ -184,7 +185,6 @@ long xs_ioctl_connect(struct file *file, struct xs_endpoint *ep,
 	}
 	xs_creds_capture(&conn->end[XS_SIDE_CLIENT].creds);
 	conn->end[XS_SIDE_CLIENT].has_creds = true;
-	conn->end[XS_SIDE_CLIENT].has_file = true;
 
 	ret = xs_listener_enqueue(l, conn);
 	if (ret) {
@@ -248,7 +248,6 @@ static bool xs_server_claim(struct xs_conn *conn)
 	if (live) {
 		xs_creds_capture(&server->creds);
 		server->has_creds = true;
-		server->has_file = true;
 		smp_store_release(&server->state, XS_ST_DECIDING);
 	}
 	mutex_unlock(&conn->lock);

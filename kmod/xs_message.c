@@ -3,10 +3,10 @@
  * Messages: send, synchronous send, receive, and the replies each end owes.
  *
  * A message is copied once, from the sender's memory straight into the
- * receiver's ring (xs_ring.c).  Ids are (sequence << 1) | is_request, per
- * sending end, so the kernel can tell "never a request" (-EINVAL) from
- * "a request already answered" (-EALREADY) without remembering every
- * answer.  A reply to a synchronous sender bypasses the ring and is
+ * receiver's ring (xs_ring.c).  Requests are numbered apart from other
+ * messages and get odd ids, (request sequence << 1) | 1, the others even
+ * ones, so the kernel can tell "never a request" (-EINVAL) from "a request
+ * already answered" (-EALREADY) without remembering every answer.  A reply to a synchronous sender bypasses the ring and is
  * handed to the waiting thread.
  *
  * When a session ends, every request still awaiting a reply fails: sync
@@ -14,6 +14,7 @@
  * each, after the messages already queued and before the END item.
  */
 #include <linux/fs.h>
+#include <linux/stddef.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -37,13 +38,17 @@ struct xs_out {
 
 static u64 xs_next_id_locked(struct xs_end *end, bool request)
 {
-	return (end->next_seq++ << 1) | (request ? XS_ID_REQUEST : 0);
+	if (request)
+		return (end->next_req_seq++ << 1) | XS_ID_REQUEST;
+	return end->next_seq++ << 1;
 }
 
 /* Why a reply to @id is refused, given the end that would have sent it. */
 static int xs_reply_id_error(struct xs_end *requester, u64 id)
 {
-	if ((id & XS_ID_REQUEST) && (id >> 1) < requester->next_seq)
+	u64 seq = id >> 1;
+
+	if ((id & XS_ID_REQUEST) && seq && seq < requester->next_req_seq)
 		return -EALREADY;
 	return -EINVAL;
 }
@@ -74,8 +79,8 @@ bool xs_end_has_items(struct xs_end *end)
 {
 	if (smp_load_acquire(&end->state) != XS_ST_ENDED)
 		return !xs_ring_empty(&end->rx);
-	if (READ_ONCE(end->why) != XS_END_CANCELED && !xs_ring_empty(&end->rx))
-		return true;
+	if (!xs_ring_empty(&end->rx))
+		return true;	/* after a local cancel, maybe a reply to convert */
 	return READ_ONCE(end->nr_pending) || !READ_ONCE(end->end_taken);
 }
 
@@ -226,7 +231,7 @@ static int xs_commit_locked(struct xs_end *end, const struct xs_out *m,
 		id = xs_next_id_locked(end, true);
 		ret = xs_request_register_locked(end, m, id);
 		if (ret) {
-			end->next_seq--;
+			end->next_req_seq--;
 			return ret;
 		}
 		break;
@@ -238,7 +243,7 @@ static int xs_commit_locked(struct xs_end *end, const struct xs_out *m,
 		id = xs_next_id_locked(end, false);
 		xs_reply_settle_locked(end, m->reply_to);
 		if (!target) {
-			/* Nobody waits any more: accepted, then dropped. */
+			/* The requester stopped waiting meanwhile: drop it. */
 			*id_out = id;
 			return 1;
 		}
@@ -272,6 +277,35 @@ static int xs_wait_for_room(struct xs_end *end, u32 len)
 			smp_load_acquire(&end->state) == XS_ST_ENDED);
 }
 
+/*
+ * Replies that need not go through the ring: to a synchronous sender
+ * (handed over directly), or to a requester that stopped waiting (settled
+ * and dropped at once, without waiting for ring space).  Returns 1 when
+ * the reply must go through the ring, else 0 or an error.
+ */
+static int xs_reply_shortcut(struct xs_end *end, struct xs_out *m,
+			     u64 *id_out)
+{
+	void *target;
+
+	mutex_lock(&end->conn->lock);
+	target = xs_state_can_send(end) ? xs_reply_target_locked(end, m) :
+		 ERR_PTR(xs_send_state_error(end));
+	if (!IS_ERR(target) && !target) {
+		*id_out = xs_next_id_locked(end, false);
+		xs_reply_settle_locked(end, m->reply_to);
+	}
+	mutex_unlock(&end->conn->lock);
+
+	if (IS_ERR(target))
+		return PTR_ERR(target);
+	if (!target)
+		return 0;
+	if (!xa_is_value(target))
+		return xs_reply_to_waiter(end, m, id_out);
+	return 1;
+}
+
 /**
  * xs_send() - queue one message from @end to its peer
  * @end:	the sending end
@@ -290,31 +324,26 @@ static int xs_send(struct xs_end *end, struct xs_out *m, u64 *id_out)
 	struct xs_msg_hdr *hdr;
 	int ret;
 
-	if (m->len > xs_limits.max_msg_size ||
-	    !xs_ring_can_ever_hold(&peer->rx, m->len))
-		return -EMSGSIZE;
 	if (!xs_state_can_send(end))
 		return xs_send_state_error(end);
+	if (m->len > xs_limits.max_msg_size || !xs_end_fits(peer, m->len))
+		return -EMSGSIZE;
 
 	if (m->kind == XS_MSG_REPLY || m->kind == XS_MSG_ERROR_REPLY) {
-		void *target;
-
-		mutex_lock(&end->conn->lock);
-		target = xs_reply_target_locked(end, m);
-		mutex_unlock(&end->conn->lock);
-		if (IS_ERR(target))
-			return PTR_ERR(target);
-		if (target && !xa_is_value(target))
-			return xs_reply_to_waiter(end, m, id_out);
+		ret = xs_reply_shortcut(end, m, id_out);
+		if (ret <= 0)
+			return ret;
 	}
 
 	for (;;) {
-		if (m->nonblock)
-			mutex_lock(&peer->rx_write);
-		else if (mutex_lock_interruptible(&peer->rx_write))
+		if (m->nonblock) {
+			/* Another sender may be stalled in its copy. */
+			if (!mutex_trylock(&peer->rx_write))
+				return -EAGAIN;
+		} else if (mutex_lock_interruptible(&peer->rx_write)) {
 			return -ERESTARTSYS;
+		}
 
-		/* The peer's ring is gone once it ended: check first. */
 		if (smp_load_acquire(&end->state) == XS_ST_ENDED) {
 			ret = -ESHUTDOWN;
 			goto unlock;
@@ -473,8 +502,12 @@ long xs_ioctl_send_sync(struct file *file, struct xs_end *end,
 		return ret;
 
 	ret = xs_sync_wait(end, &w, s.id, s.timeout_ns);
-	if (ret)
+	if (ret) {
+		/* Sent, no reply: the caller still learns the request's id. */
+		if (xs_copy_struct_out(uarg, &s, sizeof(s), usize))
+			return -EFAULT;
 		return ret;
+	}
 
 	s.reply_kind = w.hdr.kind;
 	s.reply_status = w.hdr.status;
@@ -496,11 +529,16 @@ long xs_ioctl_send_sync(struct file *file, struct xs_end *end,
 	return ret;
 }
 
-/* Where a received item goes: ioctl (header apart) or read() (inline). */
+/*
+ * Where a received item goes: the payload to @buf, the header either
+ * inline before it (read()) or to @uhdr (the ioctl's struct).  Both are
+ * written before the item is consumed, so a fault loses nothing.
+ */
 struct xs_rx_dest {
 	void __user *buf;
 	u32 cap;
 	bool inline_hdr;
+	struct xs_msg_hdr __user *uhdr;
 	bool peek;
 	bool nonblock;
 };
@@ -509,13 +547,18 @@ static int xs_deliver(const struct xs_rx_dest *d, const struct xs_msg_hdr *hdr,
 		      const void *payload)
 {
 	u32 off = d->inline_hdr ? sizeof(*hdr) : 0;
+	void __user *uhdr = d->inline_hdr ? d->buf : d->uhdr;
 
-	if (d->cap < off || d->cap - off < hdr->payload_len)
+	if (d->cap < off || d->cap - off < hdr->payload_len) {
+		/* Say how much room the item needs; it stays queued. */
+		if (d->uhdr && copy_to_user(d->uhdr, hdr, sizeof(*hdr)))
+			return -EFAULT;
 		return -EMSGSIZE;
-	if (d->inline_hdr && copy_to_user(d->buf, hdr, sizeof(*hdr)))
-		return -EFAULT;
+	}
 	if (hdr->payload_len &&
 	    copy_to_user(d->buf + off, payload, hdr->payload_len))
+		return -EFAULT;
+	if (copy_to_user(uhdr, hdr, sizeof(*hdr)))
 		return -EFAULT;
 	return 0;
 }
@@ -562,10 +605,42 @@ out:
 }
 
 /*
+ * After a local cancel nothing queued is delivered, except that a reply
+ * to one of this end's own requests becomes a kernel error reply: every
+ * request it made then ends with XS_END_CANCELED.  Returns 0 with @hdr
+ * filled for such a reply, 1 when the ring held nothing to report.
+ */
+static int xs_take_after_cancel(struct xs_end *end, const struct xs_rx_dest *d,
+				struct xs_msg_hdr *hdr)
+{
+	const struct xs_msg_hdr *rec;
+	int ret;
+
+	for (;;) {
+		rec = xs_ring_peek(&end->rx);
+		if (IS_ERR_OR_NULL(rec))
+			return rec ? PTR_ERR(rec) : 1;
+		if (rec->kind == XS_MSG_REPLY || rec->kind == XS_MSG_ERROR_REPLY) {
+			*hdr = (struct xs_msg_hdr) {
+				.kind = XS_MSG_ERROR_REPLY,
+				.flags = XS_MSGF_KERNEL,
+				.status = XS_END_CANCELED,
+				.reply_to = rec->reply_to,
+			};
+			ret = xs_deliver(d, hdr, NULL);
+			if (!ret && !d->peek)
+				xs_ring_consume(&end->rx);
+			return ret;
+		}
+		xs_ring_consume(&end->rx);
+	}
+}
+
+/*
  * Take the next item for @end into @d.  Return: 0 with @hdr filled;
- * -EMSGSIZE with @hdr filled (the item stays queued); -EAGAIN; -ERESTARTSYS
- * (nothing was taken); -ESHUTDOWN after the END item was taken; -EIO for
- * a corrupt ring; -EFAULT.
+ * -EMSGSIZE (the item stays queued; @d->uhdr says its size); -EAGAIN;
+ * -ERESTARTSYS (nothing was taken); -ESHUTDOWN after the END item was
+ * taken; -EIO for a corrupt ring; -EFAULT.
  */
 static int xs_recv_item(struct xs_end *end, const struct xs_rx_dest *d,
 			struct xs_msg_hdr *hdr)
@@ -573,27 +648,34 @@ static int xs_recv_item(struct xs_end *end, const struct xs_rx_dest *d,
 	const struct xs_msg_hdr *rec;
 	int ret;
 
-	if (mutex_lock_interruptible(&end->rx_read))
+	if (d->nonblock) {
+		if (!mutex_trylock(&end->rx_read))
+			return -EAGAIN;
+	} else if (mutex_lock_interruptible(&end->rx_read)) {
 		return -ERESTARTSYS;
+	}
 	for (;;) {
 		bool ended = smp_load_acquire(&end->state) == XS_ST_ENDED;
 
-		/* A local cancel discards what was not received yet. */
-		if (!ended || end->why != XS_END_CANCELED) {
-			rec = xs_ring_peek(&end->rx);
-			if (IS_ERR(rec)) {
-				ret = PTR_ERR(rec);
-				break;
+		if (ended && end->why == XS_END_CANCELED) {
+			ret = xs_take_after_cancel(end, d, hdr);
+			if (ret > 0)
+				ret = xs_take_final_item(end, d, hdr);
+			break;
+		}
+		rec = xs_ring_peek(&end->rx);
+		if (IS_ERR(rec)) {
+			ret = PTR_ERR(rec);
+			break;
+		}
+		if (rec) {
+			*hdr = *rec;
+			ret = xs_deliver(d, hdr, rec + 1);
+			if (!ret && !d->peek) {
+				xs_ring_consume(&end->rx);
+				wake_up_all(&xs_peer(end)->wait);
 			}
-			if (rec) {
-				*hdr = *rec;
-				ret = xs_deliver(d, hdr, rec + 1);
-				if (!ret && !d->peek) {
-					xs_ring_consume(&end->rx);
-					wake_up_all(&xs_peer(end)->wait);
-				}
-				break;
-			}
+			break;
 		}
 		if (ended) {
 			ret = xs_take_final_item(end, d, hdr);
@@ -630,15 +712,12 @@ long xs_ioctl_recv(struct file *file, struct xs_end *end, void __user *uarg)
 	d = (struct xs_rx_dest) {
 		.buf = u64_to_user_ptr(r.buf),
 		.cap = r.buf_len,
+		.uhdr = uarg + offsetof(struct xs_recv, hdr),
 		.peek = r.flags & XS_RECV_PEEK,
 		.nonblock = xs_nonblock(file, r.flags),
 	};
-	ret = xs_recv_item(end, &d, &r.hdr);
-	if (ret && ret != -EMSGSIZE)
-		return ret;
-	if (xs_copy_struct_out(uarg, &r, sizeof(r), usize))
-		return -EFAULT;
-	return ret;
+	/* The header is the only output: written in place, before consuming. */
+	return xs_recv_item(end, &d, &r.hdr);
 }
 
 ssize_t xs_session_read(struct xs_end *end, void __user *buf, size_t len,

@@ -23,7 +23,8 @@
 LIST_HEAD(xs_conns);
 DEFINE_MUTEX(xs_conns_lock);
 
-static int xs_end_init(struct xs_conn *conn, int side, u32 ring_size)
+/* Everything that cannot fail, so a half-built session can be destroyed. */
+static void xs_end_init(struct xs_conn *conn, int side)
 {
 	struct xs_end *end = &conn->end[side];
 
@@ -31,12 +32,26 @@ static int xs_end_init(struct xs_conn *conn, int side, u32 ring_size)
 	end->side = side;
 	end->state = XS_ST_PENDING;
 	end->next_seq = 1;
+	end->next_req_seq = 1;
 	mutex_init(&end->rx_read);
 	mutex_init(&end->rx_write);
 	init_waitqueue_head(&end->wait);
 	xa_init(&end->pending);
 	xa_init(&end->owed);
-	return xs_ring_init(&end->rx, ring_size);
+}
+
+static int xs_end_init_ring(struct xs_end *end, u32 size)
+{
+	end->rx_cap = size;
+	return xs_ring_init(&end->rx, size);
+}
+
+/* Would a message of @payload_len bytes ever fit in @end's ring? */
+bool xs_end_fits(struct xs_end *end, u32 payload_len)
+{
+	u32 need = xs_ring_record_size(payload_len);
+
+	return need && need <= end->rx_cap;
 }
 
 static void xs_end_destroy(struct xs_end *end)
@@ -73,9 +88,11 @@ struct xs_conn *xs_conn_create(const char *name, u32 client_ring,
 	INIT_LIST_HEAD(&conn->backlog_node);
 	strscpy(conn->name, name, sizeof(conn->name));
 
-	ret = xs_end_init(conn, XS_SIDE_CLIENT, client_ring);
+	xs_end_init(conn, XS_SIDE_CLIENT);
+	xs_end_init(conn, XS_SIDE_SERVER);
+	ret = xs_end_init_ring(&conn->end[XS_SIDE_CLIENT], client_ring);
 	if (!ret)
-		ret = xs_end_init(conn, XS_SIDE_SERVER, server_ring);
+		ret = xs_end_init_ring(&conn->end[XS_SIDE_SERVER], server_ring);
 	if (ret) {
 		xs_end_destroy(&conn->end[XS_SIDE_CLIENT]);
 		xs_end_destroy(&conn->end[XS_SIDE_SERVER]);
@@ -199,24 +216,19 @@ void xs_end_flush(struct xs_end *end)
  *
  * An implicit cancel.  The peer learns INTERRUPTED when the fd went away
  * because its process exited, INVALIDATED when it was closed on purpose.
- * The ring is freed at once: nothing can be received from it any more.
+ * No ring lock is taken: a peer stalled inside a copy from its own memory
+ * must not be able to hold up this close (the rings go with the session).
  */
 void xs_end_release(struct xs_end *end)
 {
 	struct xs_conn *conn = end->conn;
 	int peer_why;
 
-	mutex_lock(&end->rx_read);
-	mutex_lock(&end->rx_write);
 	mutex_lock(&conn->lock);
-	peer_why = READ_ONCE(end->exiting) && end->state != XS_ST_DECIDING ?
-		   XS_END_INTERRUPTED : XS_END_INVALIDATED;
+	peer_why = READ_ONCE(end->exiting) ? XS_END_INTERRUPTED :
+					     XS_END_INVALIDATED;
 	xs_end_terminate_locked(end, XS_END_CANCELED, peer_why, NULL, 0);
-	end->has_file = false;
 	mutex_unlock(&conn->lock);
-	xs_ring_destroy(&end->rx);
-	mutex_unlock(&end->rx_write);
-	mutex_unlock(&end->rx_read);
 
 	xs_conn_withdraw(conn);
 	xs_conn_put(conn);
@@ -308,6 +320,7 @@ static long xs_ioctl_activate(struct xs_end *end)
 	mutex_lock(&conn->lock);
 	switch (end->state) {
 	case XS_ST_DECIDING:
+		WRITE_ONCE(conn->activated, true);
 		smp_store_release(&end->state, XS_ST_CONNECTED);
 		if (peer->state == XS_ST_PENDING)
 			smp_store_release(&peer->state, XS_ST_CONNECTED);

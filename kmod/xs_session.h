@@ -63,14 +63,17 @@ struct xs_sync_waiter {
  * @end_taken:	the END item was received; nothing is left to read.
  * @exiting:	the last close of this end's fd came from an exiting task:
  *		the peer learns INTERRUPTED rather than INVALIDATED.
- * @has_file:	a file refers to this end (the server end gets one at
- *		accept).
- * @rx:		messages to this end.
+ * @rx:		messages to this end; freed with the session, so a sender
+ *		never races with its destruction.
+ * @rx_cap:	@rx's size, fixed at creation (the largest record it holds).
  * @rx_read:	serializes receivers.
  * @rx_write:	serializes senders into @rx, held across their user copy.
  * @wait:	everything a user of this end waits for: items in @rx, room
  *		in the peer's @rx, state changes, replies.
- * @next_seq:	sequence number of the next message this end sends.
+ * @next_seq:	sequence number of the next message (not request) this end
+ *		sends.
+ * @next_req_seq: sequence number of the next request this end sends; a
+ *		separate count, so an odd id below it was surely a request.
  * @pending:	requests this end sent that await a reply, by id: a
  *		struct xs_sync_waiter *, or xa_mk_value(0) for an
  *		asynchronous request.
@@ -89,12 +92,13 @@ struct xs_end {
 	u32 reason_len;
 	bool end_taken;
 	bool exiting;
-	bool has_file;
 	struct xs_ring rx;
+	u32 rx_cap;
 	struct mutex rx_read;
 	struct mutex rx_write;
 	wait_queue_head_t wait;
 	u64 next_seq;
+	u64 next_req_seq;
 	struct xarray pending;
 	u32 nr_pending;
 	struct xarray owed;
@@ -109,6 +113,8 @@ struct xs_end {
  * @end:	indexed by enum xs_side.
  * @listener:	while the request sits in the backlog (referenced).
  * @backlog_node: entry in listener->backlog.
+ * @activated:	the server activated the session (a client waiting in
+ *		XS_CONNECT_WAIT succeeds even if the session ended since).
  * @name:	the service name connected to (for descriptions).
  * @node:	entry in the global list of sessions (debugfs).
  */
@@ -118,6 +124,7 @@ struct xs_conn {
 	struct xs_end end[2];
 	struct xs_listener *listener;
 	struct list_head backlog_node;
+	bool activated;
 	char name[XS_NAME_MAX];
 	struct list_head node;
 };
@@ -135,6 +142,7 @@ void xs_conn_put(struct xs_conn *conn);
 void xs_end_terminate_locked(struct xs_end *end, int why, int peer_why,
 			     char *peer_reason, u32 peer_reason_len);
 void xs_end_release(struct xs_end *end);
+bool xs_end_fits(struct xs_end *end, u32 payload_len);
 void xs_end_flush(struct xs_end *end);
 long xs_session_ioctl(struct file *file, struct xs_end *end,
 		      unsigned int cmd, void __user *uarg);

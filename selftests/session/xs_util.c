@@ -646,8 +646,8 @@ static const char *xsu_ns_names(int flags, char *buf, size_t len)
 	return buf;
 }
 
-pid_t xsu_fork_unshared(int flags, const char *uid_map, const char *gid_map,
-			void (*fn)(void *arg), void *arg)
+pid_t xsu_fork_unshared(int flags, int as_uid, const char *uid_map,
+			const char *gid_map, void (*fn)(void *arg), void *arg)
 {
 	struct xsu_event up, go;
 	char path[64], names[96];
@@ -658,6 +658,8 @@ pid_t xsu_fork_unshared(int flags, const char *uid_map, const char *gid_map,
 	xsu_event_init(&go);
 	pid = xsu_fork();
 	if (pid == 0) {
+		if (as_uid >= 0)
+			xsu_become(as_uid, as_uid);
 		err = unshare(flags) ? errno : 0;
 		xsu_event_post_val(&up, err);
 		if (err)

@@ -255,14 +255,16 @@ void xsu_become(uid_t uid, gid_t gid);
 int xsu_write_file(const char *path, const char *text);
 
 /*
- * Fork a child that calls unshare(@flags) and then @fn(@arg), and _exit(0)s
- * when @fn returns.  With CLONE_NEWUSER the parent writes @uid_map and
- * @gid_map (e.g. "0 1000 1") for it first.  When the kernel refuses the
- * unshare (no such namespace type configured, or not permitted), the child
- * exits and the test is skipped with the reason.  Returns the child's pid.
+ * Fork a child that becomes @as_uid (uid and gid, all capabilities
+ * dropped; -1: stays root), calls unshare(@flags) and then @fn(@arg),
+ * and _exit(0)s when @fn returns.  With CLONE_NEWUSER the parent writes
+ * @uid_map and @gid_map (e.g. "0 1000 1") for it first.  When the kernel
+ * refuses the unshare (no such namespace type configured, or not
+ * permitted), the child exits and the test is skipped with the reason.
+ * Returns the child's pid.
  */
-pid_t xsu_fork_unshared(int flags, const char *uid_map, const char *gid_map,
-			void (*fn)(void *arg), void *arg);
+pid_t xsu_fork_unshared(int flags, int as_uid, const char *uid_map,
+			const char *gid_map, void (*fn)(void *arg), void *arg);
 
 /* The fdinfo line value for @key of @fd ("" if missing) into @out. */
 bool xsu_fdinfo(int fd, const char *key, char *out, size_t len);

@@ -2,7 +2,10 @@
 # Build, or fetch from the cache, the small debug kernel used for the QEMU TCG
 # tests: KASAN, lockdep, kmemleak, UBSAN, KUnit (shared/spec/vm-rig.md §2-3).
 #
-# Usage: debug-kernel.sh [--print-key] [--force]
+# Usage: debug-kernel.sh [--print-key] [--force] [--cached-only]
+#
+# --cached-only prints the cache directory when it is complete and otherwise
+# exits 1 without building (for checks that can do without it).
 #
 # On success the only line on stdout is the cache directory, so callers can do
 #   KCACHE=$(selftests/vm/debug-kernel.sh)
@@ -19,8 +22,10 @@
 #
 # The cache key covers everything that changes the result: the config
 # fragment, the linux-source package version, the compiler version and
-# RECIPE_VERSION. A cold build takes about 4-5 minutes on 2 cores, needs about
+# RECIPE_VERSION. A cold build takes 5-7 minutes on 2 cores, needs about
 # 2.1 GB of scratch space next to the cache, and leaves about 70 MB behind.
+# Build host needs: gcc make flex bison bc perl xz-utils zstd libelf-dev and
+# the linux-source-6.12 package.
 #
 # Environment:
 #   XS_KERNEL_CACHE  cache root (default ${XDG_CACHE_HOME:-~/.cache}/xsession-kernel)
@@ -37,6 +42,8 @@ SRCARCH=x86
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 FRAGMENT=$HERE/debug-kernel.config
 CACHE_ROOT=${XS_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/xsession-kernel}
+# The printed path must stay valid after the caller changes directory.
+[[ $CACHE_ROOT == /* ]] || CACHE_ROOT=$PWD/$CACHE_ROOT
 
 log() { printf 'debug-kernel: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -51,9 +58,11 @@ usage() {
 
 print_key=0
 force=0
+cached_only=0
 for arg in "$@"; do
 	case $arg in
 	--print-key) print_key=1 ;;
+	--cached-only) cached_only=1 ;;
 	--force) force=1 ;;
 	-h|--help) usage 0 ;;
 	*) log "unknown argument: $arg"; usage 2 ;;
@@ -89,6 +98,16 @@ if ((!force)) && [[ -f $cache/stamp ]]; then
 	printf '%s\n' "$cache"
 	exit 0
 fi
+((!cached_only)) || exit 1
+
+# Fail now with a useful message rather than minutes into the build.
+missing=()
+for tool in make gcc flex bison bc perl xz zstd flock; do
+	command -v "$tool" >/dev/null || missing+=("$tool")
+done
+[[ -f /usr/include/gelf.h ]] || missing+=("libelf-dev")
+[[ -r $SRC_TARBALL ]] || missing+=("$SRC_TARBALL")
+((${#missing[@]} == 0)) || die "missing build prerequisites: ${missing[*]}"
 
 mkdir -p "$CACHE_ROOT"
 
@@ -127,11 +146,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Keep the caller's environment out of the kernel build. These are all read by
-# Kbuild or Kconfig from the environment; MAKEFLAGS in particular leaks in
-# when this script is called from a make recipe (jobserver fds, -s, -n).
+# Keep the caller's environment out of the kernel build: Kbuild and Kconfig
+# read all of these from the environment, yet none is in the cache key.
+# MAKEFLAGS in particular leaks in when this script runs from a make recipe
+# (jobserver fds, -s, -n); KCONFIG_ALLCONFIG would change what tinyconfig
+# produces, LOCALVERSION the kernelrelease.
 unset MAKEFLAGS MFLAGS MAKELEVEL CROSS_COMPILE LLVM KBUILD_OUTPUT \
-	KBUILD_EXTMOD KCONFIG_CONFIG KCFLAGS KCPPFLAGS KAFLAGS
+	KBUILD_EXTMOD KCONFIG_CONFIG KCONFIG_ALLCONFIG LOCALVERSION \
+	KCFLAGS KCPPFLAGS KAFLAGS KRUSTFLAGS HOSTCFLAGS HOSTLDFLAGS
 
 # run DESCRIPTION COMMAND...: run a step with its output in the log; on
 # failure show the end of the log, which is where the compiler error is.
@@ -210,7 +232,7 @@ verify_config
 
 # `modules` is only there to write Module.symvers, which external modules
 # need; the fragment builds nothing as =m.
-run "build bzImage modules (-j$(nproc), about 4 minutes)" \
+run "build bzImage modules (-j$(nproc), about 5 minutes on 2 cores)" \
 	kmake -j"$(nproc)" bzImage modules
 
 release=$(<"$build/include/config/kernel.release")

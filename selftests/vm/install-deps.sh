@@ -7,7 +7,7 @@ set -euo pipefail
 
 PACKAGES=(
 	gcc make libc6-dev gcc-multilib pkg-config
-	bc bison flex libelf-dev libssl-dev	# kernel builds (objtool, kconfig)
+	bc bison flex libelf-dev libssl-dev zstd xz-utils	# kernel builds
 	linux-headers-6.12-amd64		# stock-kernel module build
 	linux-image-6.12-amd64			# stock kernel booted in the VM
 	linux-source-6.12			# debug kernel, checkpatch, kunit.py

@@ -16,8 +16,11 @@
  * bits, so a command number never changes when its struct grows.
  *
  * A freshly opened /dev/xsession is an unbound endpoint: it is never
- * ready for poll, and read()/write() fail with -ENOTCONN until
- * XS_IOC_LISTEN or XS_IOC_CONNECT binds it.
+ * ready for poll, and read()/write() fail with -ENOTCONN unless it is a
+ * session (after XS_IOC_CONNECT, or a server session from XS_IOC_ACCEPT).
+ * Calls that would wait (XS_NONBLOCK, O_NONBLOCK, io_uring's no-wait
+ * attempts) return -EAGAIN instead, including when another thread holds
+ * the ring they need.
  */
 #ifndef _UAPI_LINUX_XSESSION_H
 #define _UAPI_LINUX_XSESSION_H
@@ -84,6 +87,9 @@ enum xs_struct_index {
  * @ring_size_default: out: receive ring bytes when a caller asks for 0.
  * @ring_size_max: out: largest receive ring a caller may ask for.
  * @backlog_default: out: pending connect requests a listener queues.
+ * @backlog_max: out: the largest backlog a listener may ask for.
+ * @max_outstanding: out: requests one session end may have awaiting
+ *		replies (-ENOBUFS beyond).
  * @reserved:	in: must be zero; out: zero.
  */
 struct xs_info {
@@ -98,10 +104,12 @@ struct xs_info {
 	__u32 ring_size_default;
 	__u32 ring_size_max;
 	__u32 backlog_default;
+	__u32 backlog_max;
+	__u32 max_outstanding;
 	__u64 reserved[4];
 };
 
-#define XS_INFO_SIZE_VER0	168	/* sizeof first published struct xs_info */
+#define XS_INFO_SIZE_VER0	176	/* sizeof first published struct xs_info */
 
 /* xs_listen.flags */
 #define XS_LISTEN_SYSTEM	(1U << 0)	/* system domain: CAP_SYS_ADMIN */
@@ -159,8 +167,12 @@ struct xs_listen {
  *
  * Without XS_CONNECT_WAIT the call returns as soon as the request is queued
  * at a live listener; the endpoint can send at once and learns a rejection
- * as the session's end.  With it, the call sleeps until the server
- * activates (0) or rejects (-ECONNREFUSED) the session.
+ * as the session's end.  With it, the call then sleeps until the server
+ * activates (0) or rejects (-ECONNREFUSED) the session, the session ends
+ * otherwise (-ECONNRESET), the deadline passes (-ETIMEDOUT) or a signal
+ * arrives (-EINTR); in each of these cases the endpoint is already a
+ * session.  -ENOENT (no such name), -EPERM (requirement not met) and
+ * -ECONNREFUSED from a full backlog leave the endpoint unbound.
  */
 struct xs_connect {
 	__u32 size;
@@ -215,7 +227,7 @@ enum xs_end_reason {
 	XS_END_INVALIDATED,	/* the peer cancelled or closed it */
 	XS_END_INTERRUPTED,	/* the peer's process exited without cancelling */
 	XS_END_REJECTED,	/* the listener rejected the connect */
-	XS_END_LISTENER_GONE,	/* the listener went away before deciding */
+	XS_END_LISTENER_GONE,	/* the listener went away before accepting */
 };
 
 /**
@@ -226,7 +238,9 @@ enum xs_end_reason {
  * @status:	XS_MSG_ERROR_REPLY: the sender's error code (or, with
  *		XS_MSGF_KERNEL, an enum xs_end_reason); XS_MSG_END: an enum xs_end_reason.
  * @id:		the kernel's id of this message, unique per session and
- *		direction; 0 for items the kernel made.
+ *		direction: requests have odd ids, other messages even ones,
+ *		each kind numbered upwards on its own; 0 for items the
+ *		kernel made.
  * @reply_to:	XS_MSG_REPLY and XS_MSG_ERROR_REPLY: the request's id.
  *
  * read() returns one header followed by its payload; write() takes the
@@ -255,7 +269,9 @@ struct xs_msg_hdr {
  * @status:	XS_MSG_ERROR_REPLY: the error code to deliver; else zero.
  * @reply_to:	replies: the id of the request answered; else zero.
  * @payload:	user pointer to the payload.
- * @payload_len: payload bytes, at most xs_info.max_msg_size.
+ * @payload_len: payload bytes, at most xs_info.max_msg_size; the record
+ *		(32-byte header + payload, rounded up to 8) must also fit in
+ *		the receiver's ring, else -EMSGSIZE.
  * @__pad:	must be zero.
  * @id:		out: the message's id.
  * @reserved:	must be zero.
@@ -293,7 +309,11 @@ struct xs_send {
  * @reserved:	must be zero.
  *
  * A signal that arrives after the request was queued ends the call with
- * -EINTR (never a restart, which would send it twice).
+ * -EINTR (never a restart, which would send it twice).  When the session
+ * ends while the caller waits, the call fails with -ESHUTDOWN and reports
+ * a kernel error reply (XS_MSGF_KERNEL, status an enum xs_end_reason).
+ * The struct is written back (with @id) on success and on -EMSGSIZE,
+ * -ESHUTDOWN, -ETIMEDOUT and -EINTR after the request was sent.
  */
 struct xs_send_sync {
 	__u32 size;
@@ -363,9 +383,11 @@ struct xs_cancel {
  * @uid:	out: the peer's euid in the caller's user namespace
  *		(the overflow uid when unmapped).
  * @gid:	out: the peer's egid, likewise.
- * @alive:	out: 1 while the peer process runs.  To get a race-free
- *		pidfd: pidfd_open(@pid), then call again; alive == 1 proves
- *		the pidfd is the peer's.
+ * @alive:	out: 1 until the peer process has exited and been reaped
+ *		(a zombie still counts).  To get a race-free pidfd:
+ *		pidfd_open(@pid), then call again; alive == 1 proves the
+ *		pidfd is the peer's.  After the peer is gone, @pid still
+ *		reports its old number.
  * @label:	user pointer for the peer's LSM context (may be 0).
  * @label_cap:	bytes at @label.
  * @label_len:	out: the context's length (0 without an LSM); a context
@@ -373,7 +395,8 @@ struct xs_cancel {
  * @reserved:	must be zero.
  *
  * Captured when the client connected (its credentials) and when the
- * server accepted (the server's).
+ * server accepted (the server's); a client asking before any server
+ * accepted gets -ENOTCONN.
  */
 struct xs_peer_creds {
 	__u32 size;
