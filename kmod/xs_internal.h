@@ -87,7 +87,7 @@ enum xs_ep_kind {
  *		listener's or the end's queue).
  */
 struct xs_endpoint {
-	struct mutex lock;
+	struct mutex lock;	/* see above */
 	int kind;
 	union {
 		struct xs_listener *listener;
@@ -96,9 +96,22 @@ struct xs_endpoint {
 	wait_queue_head_t wait;
 };
 
+/*
+ * An endpoint is bound once: the release store of @kind publishes the
+ * listener or end pointer set before it; the acquire load pairs with it,
+ * so whoever sees the kind sees the object.
+ */
 static inline int xs_ep_kind(const struct xs_endpoint *ep)
 {
+	/* Pairs with xs_ep_bind(). */
 	return smp_load_acquire(&ep->kind);
+}
+
+static inline void xs_ep_bind(struct xs_endpoint *ep, int kind)
+{
+	lockdep_assert_held(&ep->lock);
+	/* Pairs with xs_ep_kind(). */
+	smp_store_release(&ep->kind, kind);
 }
 
 int xs_device_register(void);

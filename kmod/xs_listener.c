@@ -76,7 +76,7 @@ long xs_ioctl_listen(struct xs_endpoint *ep, void __user *uarg)
 				      a.flags & XS_LISTEN_SYSTEM);
 		if (!ret) {
 			ep->listener = l;
-			smp_store_release(&ep->kind, XS_EP_LISTENER);
+			xs_ep_bind(ep, XS_EP_LISTENER);
 		}
 	}
 	mutex_unlock(&ep->lock);
@@ -121,10 +121,11 @@ static int xs_connect_wait(struct xs_end *client, u64 timeout_ns)
 	int state;
 
 	t = wait_event_interruptible_timeout(client->wait,
-			xs_end_state_read(client) != XS_ST_PENDING, t);
+					     xs_end_state(client) != XS_ST_PENDING,
+					     t);
 	if (t < 0)
 		return -EINTR;	/* connected, just not decided yet */
-	state = xs_end_state_read(client);
+	state = xs_end_state(client);
 	/* Activated counts even when the session has ended since. */
 	if (state == XS_ST_CONNECTED || READ_ONCE(client->conn->activated))
 		return 0;
@@ -192,7 +193,7 @@ long xs_ioctl_connect(struct file *file, struct xs_endpoint *ep,
 		goto unlock;
 	}
 	ep->end = &conn->end[XS_SIDE_CLIENT];
-	smp_store_release(&ep->kind, XS_EP_SESSION);
+	xs_ep_bind(ep, XS_EP_SESSION);
 unlock:
 	mutex_unlock(&ep->lock);
 	if (ret || !(c.flags & XS_CONNECT_WAIT))
@@ -248,7 +249,7 @@ static bool xs_server_claim(struct xs_conn *conn)
 	if (live) {
 		xs_creds_capture(&server->creds);
 		server->has_creds = true;
-		smp_store_release(&server->state, XS_ST_DECIDING);
+		xs_end_set_state(server, XS_ST_DECIDING);
 	}
 	mutex_unlock(&conn->lock);
 	return live;

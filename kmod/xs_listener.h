@@ -31,7 +31,7 @@
  */
 struct xs_listener {
 	struct kref ref;
-	struct mutex lock;
+	struct mutex lock;	/* see above */
 	struct xs_reg_entry reg;
 	bool active;
 	bool canceled;

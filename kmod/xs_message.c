@@ -6,8 +6,9 @@
  * receiver's ring (xs_ring.c).  Requests are numbered apart from other
  * messages and get odd ids, (request sequence << 1) | 1, the others even
  * ones, so the kernel can tell "never a request" (-EINVAL) from "a request
- * already answered" (-EALREADY) without remembering every answer.  A reply to a synchronous sender bypasses the ring and is
- * handed to the waiting thread.
+ * already answered" (-EALREADY) without remembering every answer.  A
+ * reply to a synchronous sender bypasses the ring and is handed to the
+ * waiting thread.
  *
  * When a session ends, every request still awaiting a reply fails: sync
  * senders wake at once, asynchronous ones get one kernel-made error reply
@@ -55,7 +56,7 @@ static int xs_reply_id_error(struct xs_end *requester, u64 id)
 
 static bool xs_state_can_send(struct xs_end *end)
 {
-	int state = smp_load_acquire(&end->state);
+	int state = xs_end_state(end);
 
 	return state == XS_ST_CONNECTED ||
 	       (state == XS_ST_PENDING && end->side == XS_SIDE_CLIENT);
@@ -63,7 +64,7 @@ static bool xs_state_can_send(struct xs_end *end)
 
 static int xs_send_state_error(struct xs_end *end)
 {
-	if (smp_load_acquire(&end->state) == XS_ST_ENDED)
+	if (xs_end_state(end) == XS_ST_ENDED)
 		return -ESHUTDOWN;
 	return -ENOTCONN;	/* an undecided server session: activate first */
 }
@@ -77,7 +78,7 @@ bool xs_end_can_send(struct xs_end *end)
 /* Is anything left to receive?  Lockless: poll and wait conditions. */
 bool xs_end_has_items(struct xs_end *end)
 {
-	if (smp_load_acquire(&end->state) != XS_ST_ENDED)
+	if (xs_end_state(end) != XS_ST_ENDED)
 		return !xs_ring_empty(&end->rx);
 	if (!xs_ring_empty(&end->rx))
 		return true;	/* after a local cancel, maybe a reply to convert */
@@ -274,7 +275,7 @@ static int xs_wait_for_room(struct xs_end *end, u32 len)
 
 	return wait_event_interruptible(end->wait,
 			xs_ring_free(&peer->rx) >= need ||
-			smp_load_acquire(&end->state) == XS_ST_ENDED);
+			xs_end_state(end) == XS_ST_ENDED);
 }
 
 /*
@@ -344,7 +345,7 @@ static int xs_send(struct xs_end *end, struct xs_out *m, u64 *id_out)
 			return -ERESTARTSYS;
 		}
 
-		if (smp_load_acquire(&end->state) == XS_ST_ENDED) {
+		if (xs_end_state(end) == XS_ST_ENDED) {
 			ret = -ESHUTDOWN;
 			goto unlock;
 		}
@@ -655,7 +656,7 @@ static int xs_recv_item(struct xs_end *end, const struct xs_rx_dest *d,
 		return -ERESTARTSYS;
 	}
 	for (;;) {
-		bool ended = smp_load_acquire(&end->state) == XS_ST_ENDED;
+		bool ended = xs_end_state(end) == XS_ST_ENDED;
 
 		if (ended && end->why == XS_END_CANCELED) {
 			ret = xs_take_after_cancel(end, d, hdr);

@@ -20,7 +20,9 @@
 #include "xs_listener.h"
 #include "xs_session.h"
 
+/* Every session, for the debugfs view. */
 LIST_HEAD(xs_conns);
+/* Guards xs_conns only. */
 DEFINE_MUTEX(xs_conns_lock);
 
 /* Everything that cannot fail, so a half-built session can be destroyed. */
@@ -140,8 +142,7 @@ static bool xs_end_set_ended_locked(struct xs_end *end, int why,
 	WRITE_ONCE(end->why, why);
 	end->reason = reason;
 	end->reason_len = reason_len;
-	/* Pairs with the acquire loads of poll and the wait conditions. */
-	smp_store_release(&end->state, XS_ST_ENDED);
+	xs_end_set_state(end, XS_ST_ENDED);
 	xs_end_fail_waiters_locked(end, why);
 	wake_up_all(&end->wait);
 	return true;
@@ -162,11 +163,6 @@ void xs_end_terminate_locked(struct xs_end *end, int why, int peer_why,
 	xs_end_set_ended_locked(end, why, NULL, 0);
 	xs_end_set_ended_locked(xs_peer(end), peer_why, peer_reason,
 				peer_reason_len);
-}
-
-int xs_end_state_read(struct xs_end *end)
-{
-	return smp_load_acquire(&end->state);
 }
 
 /*
@@ -321,9 +317,9 @@ static long xs_ioctl_activate(struct xs_end *end)
 	switch (end->state) {
 	case XS_ST_DECIDING:
 		WRITE_ONCE(conn->activated, true);
-		smp_store_release(&end->state, XS_ST_CONNECTED);
+		xs_end_set_state(end, XS_ST_CONNECTED);
 		if (peer->state == XS_ST_PENDING)
-			smp_store_release(&peer->state, XS_ST_CONNECTED);
+			xs_end_set_state(peer, XS_ST_CONNECTED);
 		wake_up_all(&end->wait);
 		wake_up_all(&peer->wait);
 		break;
@@ -403,7 +399,7 @@ __poll_t xs_session_poll(struct file *file, struct xs_end *end,
 	int state;
 
 	poll_wait(file, &end->wait, pt);
-	state = smp_load_acquire(&end->state);
+	state = xs_end_state(end);
 
 	if (xs_end_has_items(end))
 		mask |= EPOLLIN | EPOLLRDNORM;

@@ -94,8 +94,8 @@ struct xs_end {
 	bool exiting;
 	struct xs_ring rx;
 	u32 rx_cap;
-	struct mutex rx_read;
-	struct mutex rx_write;
+	struct mutex rx_read;	/* see above */
+	struct mutex rx_write;	/* see above */
 	wait_queue_head_t wait;
 	u64 next_seq;
 	u64 next_req_seq;
@@ -120,7 +120,7 @@ struct xs_end {
  */
 struct xs_conn {
 	struct kref ref;
-	struct mutex lock;
+	struct mutex lock;	/* see above */
 	struct xs_end end[2];
 	struct xs_listener *listener;
 	struct list_head backlog_node;
@@ -128,6 +128,25 @@ struct xs_conn {
 	char name[XS_NAME_MAX];
 	struct list_head node;
 };
+
+/*
+ * An end's state is written under xs_conn.lock and read without it by
+ * poll and wait conditions.  The release store publishes @why, @reason
+ * and the failed waiters before the new state; the acquire load pairs
+ * with it, so a reader that sees XS_ST_ENDED also sees why.
+ */
+static inline int xs_end_state(struct xs_end *end)
+{
+	/* Pairs with xs_end_set_state(). */
+	return smp_load_acquire(&end->state);
+}
+
+static inline void xs_end_set_state(struct xs_end *end, int state)
+{
+	lockdep_assert_held(&end->conn->lock);
+	/* Pairs with xs_end_state(). */
+	smp_store_release(&end->state, state);
+}
 
 static inline struct xs_end *xs_peer(struct xs_end *end)
 {
@@ -149,7 +168,6 @@ long xs_session_ioctl(struct file *file, struct xs_end *end,
 __poll_t xs_session_poll(struct file *file, struct xs_end *end,
 			 poll_table *pt);
 void xs_session_show_fdinfo(struct seq_file *m, struct xs_end *end);
-int xs_end_state_read(struct xs_end *end);
 const char *xs_state_name(int state);
 const char *xs_why_name(int why);
 

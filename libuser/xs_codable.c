@@ -595,8 +595,8 @@ static int xs_dec_value(struct xs_cctx *cx, const struct xs_field *f,
 			unsigned int depth)
 {
 	xs_type_t t = xs_get_type(v);
-	int64_t i64;
-	uint64_t u64, mag;
+	int64_t i64 = 0;	/* set on success; gcc -O2 cannot tell */
+	uint64_t u64 = 0, mag;
 	size_t len, i;
 	bool neg;
 	char *p;

@@ -243,17 +243,28 @@ static int xs_put_double(struct xs_buf *b, double d)
 	return xs_put(b, h, 9);
 }
 
+/* 2^@e for a normal double exponent, exactly (no libm needed). */
+static double xs_pow2(int e)
+{
+	uint64_t bits = (uint64_t)(e + 1023) << 52;
+	double d;
+
+	memcpy(&d, &bits, sizeof(d));
+	return d;
+}
+
 static double xs_f16_to_double(uint16_t h)
 {
 	unsigned int exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
 	double v;
 
+	/* Products of small integers and powers of two: exact. */
 	if (exp == 0)
-		v = ldexp((double)mant, -24);
+		v = (double)mant * xs_pow2(-24);
 	else if (exp == 31)
 		v = mant ? NAN : INFINITY;
 	else
-		v = ldexp((double)(mant | 0x400), (int)exp - 25);
+		v = (double)(mant | 0x400) * xs_pow2((int)exp - 25);
 	return (h & 0x8000) ? -v : v;
 }
 
@@ -585,7 +596,8 @@ static int xs_head_double(const struct xs_head *h, double *v)
 static int xs_dec_epoch(struct xs_dec *d, int64_t *ns)
 {
 	struct xs_head h;
-	double f, r;
+	double f, r, rem;
+	int64_t t;
 	int ret;
 
 	ret = xs_get_head(d, &h);
@@ -601,10 +613,21 @@ static int xs_dec_epoch(struct xs_dec *d, int64_t *ns)
 	if (ret)
 		return ret;
 	/* NaN fails both comparisons; +-inf and huge values one of them. */
-	r = nearbyint(f * 1e9);
+	r = f * 1e9;
 	if (!(r >= -0x1p63 && r < 0x1p63))
 		return -EBADMSG;
-	*ns = (int64_t)r;
+	/*
+	 * Round to nearest (halves away from zero) without libm: from 2^53
+	 * on every double is an integer, and below it the remainder after
+	 * truncating is exact, so adjusting by one cannot overflow.
+	 */
+	t = (int64_t)r;
+	rem = r - (double)t;
+	if (rem >= 0.5)
+		t++;
+	else if (rem <= -0.5)
+		t--;
+	*ns = t;
 	return 0;
 }
 

@@ -129,7 +129,8 @@ static void xs_list_del(struct xs_list *e)
 {
 	e->prev->next = e->next;
 	e->next->prev = e->prev;
-	e->prev = e->next = e;
+	e->prev = e;
+	e->next = e;
 }
 
 static bool xs_frame_has(const struct xs_frame *f, const struct xs_queue *q)
@@ -324,7 +325,8 @@ static int xs_worker_spawn_locked(struct xs_queue *q)
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	w->idle.prev = w->idle.next = &w->idle;
+	w->idle.prev = &w->idle;
+	w->idle.next = &w->idle;
 	w->assigned = q;
 	pthread_condattr_init(&cattr);
 	/* Idle timeouts must not jump with the wall clock. */
@@ -423,11 +425,11 @@ static struct xs_queue *xs_queue_new(const char *label, bool event_loop)
 	struct xs_queue *q = calloc(1, sizeof(*q));
 
 	if (!q)
-		goto fail;
+		return NULL;
+	q->efd = -1;
 	q->label = strdup(label ? label : "");
 	if (!q->label)
 		goto fail_free;
-	q->efd = -1;
 	if (event_loop) {
 		q->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (q->efd < 0)
@@ -441,12 +443,10 @@ static struct xs_queue *xs_queue_new(const char *label, bool event_loop)
 	return q;
 
 fail_free:
-	if (q->efd >= 0)
-		close(q->efd);
+	/* errno from strdup() or eventfd(); free() leaves it alone. */
 	free(q->label);
 	free(q);
-fail:
-	return NULL;	/* errno from calloc(), strdup() or eventfd() */
+	return NULL;
 }
 
 xs_queue_t *xs_queue_create(const char *label)
@@ -482,11 +482,16 @@ static bool xs_queue_last_drain(struct xs_queue *q)
 	for (;;) {
 		pthread_mutex_lock(&q->lock);
 		batch = xs_take_all(q);
+		/* Work may retain the queue and hand it to a dispatcher. */
+		q->dispatching = !!batch;
 		pthread_mutex_unlock(&q->lock);
 		if (!batch)
 			return false;
 		atomic_store_explicit(&q->refcnt, 1, memory_order_relaxed);
 		xs_run_list(q, batch);
+		pthread_mutex_lock(&q->lock);
+		q->dispatching = false;
+		pthread_mutex_unlock(&q->lock);
 		if (atomic_fetch_sub_explicit(&q->refcnt, 1,
 					      memory_order_acq_rel) != 1)
 			return true;

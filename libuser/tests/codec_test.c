@@ -340,6 +340,17 @@ XT_TEST(tags_uuid_and_dates)
 	XS_ASSERT_EQ(xt_decode_hex("c1fa3f000000", NULL, 0, &o), 0);
 	XS_EXPECT_EQ(xs_date_get_value(o), 500000000);	/* float32 seconds */
 	xs_release(o);
+	/* 2^-30 s = 0.93 ns: rounded to nearest, on both sides of zero. */
+	XS_ASSERT_EQ(xt_decode_hex("c1fa30800000", NULL, 0, &o), 0);
+	XS_EXPECT_EQ(xs_date_get_value(o), 1);
+	xs_release(o);
+	XS_ASSERT_EQ(xt_decode_hex("c1fab0800000", NULL, 0, &o), 0);
+	XS_EXPECT_EQ(xs_date_get_value(o), -1);
+	xs_release(o);
+	/* 2^-31 s = 0.47 ns rounds to 0; 2^62 ns - 1 s is still exact. */
+	XS_ASSERT_EQ(xt_decode_hex("c1fa30000000", NULL, 0, &o), 0);
+	XS_EXPECT_EQ(xs_date_get_value(o), 0);
+	xs_release(o);
 	XS_ASSERT_EQ(xt_decode_hex("c13a3b9ac9ff", NULL, 0, &o), 0);
 	XS_EXPECT_EQ(xs_date_get_value(o), -1000000000LL * XS_NSEC_PER_SEC);
 	xs_release(o);

@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -20,17 +21,34 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
-#ifdef __SANITIZE_ADDRESS__
+/* GCC says which sanitizer is on with macros, clang with __has_feature. */
+#if defined(__SANITIZE_ADDRESS__)
+#define QT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define QT_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define QT_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define QT_TSAN 1
+#endif
+#endif
+
+#ifdef QT_ASAN
 #include <sanitizer/lsan_interface.h>
 #endif
 
 #include "xs_queue.h"
 #include "xs_test.h"
 
-#ifdef __SANITIZE_THREAD__
+#ifdef QT_TSAN
 /*
  * A race must fail the test that found it: the harness ends tests with
  * _exit(), so TSan's exit code for "reports were printed" never shows.
@@ -955,11 +973,150 @@ XS_TEST_TIMEOUT(many_queues_leak_nothing, 60)
 		base, peak, n);
 	XS_EXPECT_EQ(n, base);
 	XS_EXPECT_EQ(count_dir("/proc/self/fd"), fds);
-#ifdef __SANITIZE_ADDRESS__
+#ifdef QT_ASAN
 	/*
 	 * The harness ends tests with _exit(), which skips LeakSanitizer's
 	 * exit-time check: ask for one now that every worker is gone.
 	 */
 	XS_EXPECT_EQ(__lsan_do_recoverable_leak_check(), 0);
 #endif
+}
+
+/* ---- Running out of threads and fds ---- */
+
+/*
+ * queue_test.mk links with -Wl,--wrap=pthread_create, so thread creation
+ * can be made to fail here (as at RLIMIT_NPROC, which root ignores).
+ */
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr,
+			  void *(*fn)(void *), void *arg);
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr,
+			  void *(*fn)(void *), void *arg);
+
+static atomic_bool no_threads;
+
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr,
+			  void *(*fn)(void *), void *arg)
+{
+	if (atomic_load(&no_threads))
+		return EAGAIN;
+	return __real_pthread_create(t, attr, fn, arg);
+}
+
+static struct latch nothr = LATCH_INIT;
+
+static void nothr_count(void *ctx)
+{
+	(void)ctx;
+	latch_add(&nothr, 1);
+}
+
+XS_TEST(no_thread_at_all_means_enomem)
+{
+	xs_queue_t *q = xs_queue_create("test.nothread");
+
+	XS_ASSERT_NE(q, NULL);
+	atomic_store(&no_threads, true);
+	XS_EXPECT_EQ(xs_queue_async(q, nothr_count, NULL), -ENOMEM);
+	XS_EXPECT_EQ(xs_queue_sync(q, nothr_count, NULL), -ENOMEM);
+	atomic_store(&no_threads, false);
+	/* The queue is not stuck, and what failed never runs. */
+	XS_EXPECT_EQ(xs_queue_async(q, nothr_count, NULL), 0);
+	XS_EXPECT_EQ(xs_queue_sync(q, noop, NULL), 0);
+	XS_EXPECT_EQ(latch_get(&nothr), 1);
+	xs_queue_release(q);
+}
+
+#define BL_QUEUES	4
+#define BL_ITEMS	50
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+	bool open;
+	pthread_t first;	/* the only worker there is */
+	long last[BL_QUEUES];	/* per queue: the work is serial */
+	long out_of_order, other_thread;
+	struct latch ran;
+} bl = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false,
+	 .ran = LATCH_INIT };
+
+static void bl_gate(void *ctx)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	bl.first = pthread_self();
+	deadline_in(&ts, 10000);
+	pthread_mutex_lock(&bl.lock);
+	while (!bl.open)
+		if (pthread_cond_timedwait(&bl.cv, &bl.lock, &ts))
+			break;
+	pthread_mutex_unlock(&bl.lock);
+}
+
+static void bl_work(void *ctx)
+{
+	uintptr_t v = (uintptr_t)ctx;
+	int qi = v >> 16;
+	long seq = v & 0xffff;
+
+	if (bl.last[qi] + 1 != seq)
+		bl.out_of_order++;
+	bl.last[qi] = seq;
+	if (!pthread_equal(pthread_self(), bl.first))
+		bl.other_thread++;
+	latch_add(&bl.ran, 1);
+}
+
+XS_TEST(backlog_when_threads_run_out)
+{
+	xs_queue_t *q[BL_QUEUES];
+	int i, j;
+
+	for (i = 0; i < BL_QUEUES; i++) {
+		q[i] = xs_queue_create("test.backlog");
+		XS_ASSERT_NE(q[i], NULL);
+		bl.last[i] = -1;
+	}
+	/* One worker, kept busy; then no more threads to be had. */
+	XS_ASSERT_EQ(xs_queue_async(q[0], bl_gate, NULL), 0);
+	atomic_store(&no_threads, true);
+	for (j = 0; j < BL_ITEMS; j++)
+		for (i = 0; i < BL_QUEUES; i++)
+			XS_ASSERT_EQ(xs_queue_async(q[i], bl_work,
+				(void *)(((uintptr_t)i << 16) | j)), 0);
+	for (i = 0; i < BL_QUEUES; i++)
+		xs_queue_release(q[i]);
+	pthread_mutex_lock(&bl.lock);
+	bl.open = true;
+	pthread_cond_broadcast(&bl.cv);
+	pthread_mutex_unlock(&bl.lock);
+	/* The one worker serves every queue, in turns, in order. */
+	XS_EXPECT_TRUE(latch_wait(&bl.ran, BL_QUEUES * BL_ITEMS, 10000));
+	atomic_store(&no_threads, false);
+	XS_EXPECT_EQ(bl.out_of_order, 0);
+	XS_EXPECT_EQ(bl.other_thread, 0);
+	for (i = 0; i < BL_QUEUES; i++)
+		XS_EXPECT_EQ(bl.last[i], BL_ITEMS - 1);
+}
+
+XS_TEST(event_loop_queue_without_fds)
+{
+	struct rlimit old, none = { 0, 0 };
+	int err, fds = count_dir("/proc/self/fd");
+	xs_queue_t *q;
+
+	XS_ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+	none.rlim_max = old.rlim_max;
+	XS_ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &none), 0);
+	errno = 0;
+	q = xs_queue_create_event_loop("test.nofd");
+	err = errno;	/* the checks reset errno */
+	XS_ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+	XS_EXPECT_EQ(err, EMFILE);
+	XS_EXPECT_EQ(q, NULL);
+	/* Nothing was closed on the way out (fd 0 least of all). */
+	XS_EXPECT_EQ(count_dir("/proc/self/fd"), fds);
+	XS_EXPECT_OK(fcntl(0, F_GETFD));
 }

@@ -25,6 +25,7 @@
 #ifndef _UAPI_LINUX_XSESSION_H
 #define _UAPI_LINUX_XSESSION_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -41,8 +42,8 @@
 #define XS_UAPI_VERSION		1
 
 /* Feature bits reported in xs_info.features. */
-#define XS_FEATURE_INFO		(1ULL << 0)	/* XS_IOC_INFO */
-#define XS_FEATURE_SESSIONS	(1ULL << 1)	/* listeners, sessions, messages */
+#define XS_FEATURE_INFO		_BITULL(0)	/* XS_IOC_INFO */
+#define XS_FEATURE_SESSIONS	_BITULL(1)	/* listeners, sessions, messages */
 
 /*
  * Names are reverse-DNS style: 1 to XS_NAME_MAX - 1 bytes of [a-zA-Z0-9-_.],
@@ -112,8 +113,8 @@ struct xs_info {
 #define XS_INFO_SIZE_VER0	176	/* sizeof first published struct xs_info */
 
 /* xs_listen.flags */
-#define XS_LISTEN_SYSTEM	(1U << 0)	/* system domain: CAP_SYS_ADMIN */
-#define XS_LISTEN_INACTIVE	(1U << 1)	/* queue requests until XS_IOC_ACTIVATE */
+#define XS_LISTEN_SYSTEM	_BITUL(0)	/* system domain: CAP_SYS_ADMIN */
+#define XS_LISTEN_INACTIVE	_BITUL(1)	/* queue requests until XS_IOC_ACTIVATE */
 
 /* xs_listen.req_kind: who may connect, checked before the server sees it */
 enum xs_requirement {
@@ -152,8 +153,8 @@ struct xs_listen {
 };
 
 /* xs_connect.flags */
-#define XS_CONNECT_PRIVILEGED	(1U << 0)	/* look only in the system domain */
-#define XS_CONNECT_WAIT		(1U << 1)	/* return once the server decided */
+#define XS_CONNECT_PRIVILEGED	_BITUL(0)	/* look only in the system domain */
+#define XS_CONNECT_WAIT		_BITUL(1)	/* return once the server decided */
 
 /**
  * struct xs_connect - connect an unbound endpoint by name (XS_IOC_CONNECT)
@@ -210,15 +211,18 @@ enum xs_msg_kind {
 	XS_MSG_REQUEST,		/* the receiver owes exactly one reply */
 	XS_MSG_REPLY,		/* answers reply_to */
 	XS_MSG_ERROR_REPLY,	/* answers reply_to with an error in status */
-	XS_MSG_END,		/* last item: status is an enum xs_end_reason, the
-				 * payload the reason (not NUL terminated) */
+	/* The last item: status is an enum xs_end_reason, the payload the
+	 * reason (not NUL terminated).
+	 */
+	XS_MSG_END,
 };
 
 /* xs_msg_hdr.flags */
-#define XS_MSGF_SYNC		(1U << 0)	/* request from a synchronous sender */
-#define XS_MSGF_KERNEL		(1U << 1)	/* made by the kernel: an error reply
-						 * for a request the session's end
-						 * left unanswered */
+#define XS_MSGF_SYNC		_BITUL(0)	/* request from a synchronous sender */
+/* Made by the kernel: an error reply for a request the session's end left
+ * unanswered.
+ */
+#define XS_MSGF_KERNEL		_BITUL(1)
 
 /* Why a session ended (XS_MSG_END status; kernel error replies' status). */
 enum xs_end_reason {
@@ -257,8 +261,8 @@ struct xs_msg_hdr {
 };
 
 /* xs_send.flags, xs_send_sync.flags, xs_recv.flags */
-#define XS_NONBLOCK		(1U << 0)	/* -EAGAIN instead of waiting */
-#define XS_RECV_PEEK		(1U << 1)	/* leave the item queued */
+#define XS_NONBLOCK		_BITUL(0)	/* -EAGAIN instead of waiting */
+#define XS_RECV_PEEK		_BITUL(1)	/* leave the item queued */
 
 /**
  * struct xs_send - queue one message to the peer (XS_IOC_SEND)
