@@ -24,7 +24,8 @@ int main(void)
 	printf("xsession module version %s\n", info.version);
 	printf("uapi version %u (library %s built for uapi %d)\n",
 	       info.uapi_version, xs_library_version(), XS_UAPI_VERSION);
-	printf("features 0x%llx:%s\n", (unsigned long long)info.features,
-	       info.features & XS_FEATURE_INFO ? " info" : "");
+	printf("features 0x%llx:%s%s\n", (unsigned long long)info.features,
+	       info.features & XS_FEATURE_INFO ? " info" : "",
+	       info.features & XS_FEATURE_SESSIONS ? " sessions" : "");
 	return 0;
 }

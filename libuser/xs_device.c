@@ -110,6 +110,24 @@ int xs_module_get_info(struct xs_module_info *mi, char *err, size_t errlen)
 	return 0;
 }
 
+/* Probed once: the module's limits do not change while it is loaded. */
+uint32_t xs_device_max_msg_size(void)
+{
+	static _Atomic uint32_t max;
+	struct xs_info info;
+	uint32_t v = max;
+	int fd;
+
+	if (v)
+		return v;
+	fd = xs_device_open_checked(NULL, 0, &info);
+	if (fd < 0)
+		return 1u << 20;	/* any reply then fails to arrive anyway */
+	close(fd);
+	max = info.max_msg_size;
+	return info.max_msg_size;
+}
+
 const char *xs_library_version(void)
 {
 	return XS_LIB_VERSION;

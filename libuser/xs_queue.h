@@ -107,8 +107,12 @@ XS_EXPORT int xs_queue_async(xs_queue_t *q, xs_work_fn fn, void *ctx);
  * every queue the caller was running; so synchronous chains A -> B -> C
  * work, and only a cycle back into a queue of the chain is refused.
  *
- * Calling it for an event-loop queue from that loop's own thread, outside
- * xs_queue_dispatch(), waits forever: nobody else dispatches it.
+ * For an event-loop queue, calling it on the thread that dispatches that
+ * queue waits forever (nobody else dispatches it), except from inside the
+ * queue's own work, which gets -EDEADLK.  There is no cycle detection
+ * beyond the chain of synchronous calls: work that a queue runs
+ * asynchronously and that waits for a queue which is itself waiting for
+ * the first one deadlocks, as with any lock-order inversion.
  *
  * Return: 0 once fn has returned; -EINVAL if @q or @fn is NULL; -EDEADLK
  * when xs_queue_is_current(@q) (it could never run); -ENOMEM as for

@@ -56,7 +56,7 @@
 const char *__tsan_default_options(void);
 const char *__tsan_default_options(void)
 {
-	return "halt_on_error=1:second_deadlock_stack=1";
+	return "halt_on_error=1:second_deadlock_stack=1:atexit_sleep_ms=0";
 }
 #endif
 

@@ -9,4 +9,5 @@ cd "$top"
 
 make -s all examples W=1 || exit 1
 selftests/vm/run.sh --name demo --kernel "$(stock_kernel)" \
-	--module kmod/xsession.ko --bin-dir build/examples --demo "xs-info"
+	--module kmod/xsession.ko --bin-dir build/examples \
+	--demo "xs-info && { kv-service --once & sleep 1; kv-client && wait; }"
