@@ -34,7 +34,7 @@ INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR ?=
 
 .PHONY: all module lib examples selftests install demo check check-host \
-	deps clean kdir
+	deps clean kdir fuzz
 
 all: module lib
 
@@ -70,6 +70,10 @@ demo: deps
 
 check: deps
 	selftests/check.sh
+
+# Fuzz the message decoder (FUZZ_TIME seconds, default 30).
+fuzz: deps
+	$(MAKE) -C libuser/fuzz run FUZZ_TIME=$(or $(FUZZ_TIME),30)
 
 check-host: selftests
 	selftests/check-host.sh

@@ -17,12 +17,13 @@ stock_kdir() { echo "/lib/modules/$(stock_release)/build"; }
 
 # Build the module against KDIR in a private copy of the sources, so builds
 # for different kernels never overwrite each other's objects.
-build_module_copy() {	# build_module_copy KDIR DIR -> DIR/kmod/xsession.ko
+build_module_copy() {	# build_module_copy KDIR DIR [MAKE-ARGS...] -> DIR/kmod/xsession.ko
 	local kdir=$1 dir=$2
+	shift 2
 	mkdir -p "$dir"
 	cp "$top/Kbuild" "$top/VERSION" "$dir/"
 	rm -rf "$dir/kmod" "$dir/uapi"
 	cp -r "$top/kmod" "$top/uapi" "$dir/"
 	find "$dir/kmod" \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' \) -delete
-	make -s -C "$kdir" M="$dir" W=1 modules
+	make -s -C "$kdir" M="$dir" W=1 "$@" modules
 }

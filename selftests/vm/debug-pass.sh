@@ -19,7 +19,9 @@ fail() {
 
 cache=$(selftests/vm/debug-kernel.sh) || fail "the debug kernel did not build"
 modcopy=$top/build/kmod-debug
-build_module_copy "$cache/extmod" "$modcopy" || fail "the module did not build for the debug kernel"
+# -g: the debug kernel has no DWARF, but addr2line on our module should
+# name a file and line.
+build_module_copy "$cache/extmod" "$modcopy" KCFLAGS=-g || fail "the module did not build for the debug kernel"
 [ -r "$modcopy/kmod/tests/xsession_kunit.ko" ] || fail "no KUnit module was built"
 
 bins=$(make -s -C selftests list)

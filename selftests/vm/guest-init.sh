@@ -35,7 +35,7 @@ vm_check() {	# vm_check NAME STATUS [DETAIL...]: one TAP line
 		echo "ok $vm_n vm: $name" >&3
 	else
 		echo "not ok $vm_n vm: $name" >&3
-		for d in "$@"; do echo "# $d" >&3; done
+		for d in "$@"; do printf '%s\n' "$d" | sed 's/^/# /' >&3; done
 		vm_failed=1
 	fi
 }
@@ -110,7 +110,9 @@ if [ "$XS_KMEMLEAK" = 1 ]; then
 		echo scan >$km
 		leaks=$(cat $km)
 		[ -z "$leaks" ]
-		vm_check "kmemleak: no leaks" $? "$leaks"
+		vm_check "kmemleak: no leaks" $? \
+			"$(printf '%s\n' "$leaks" | grep -c '^unreferenced object') unreferenced objects, the first ones:" \
+			"$(printf '%s\n' "$leaks" | head -n 40)"
 	else
 		vm_check "kmemleak available" 1 "no $km"
 	fi

@@ -15,6 +15,8 @@ PACKAGES=(
 	busybox-static cpio			# the guest's userland
 	liburing-dev				# io_uring tests
 	sparse python3
+	clang libclang-rt-14-dev		# libFuzzer, sanitizers for the codec
+	python3-cbor2				# wire-format interop test
 )
 
 missing=()

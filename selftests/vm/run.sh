@@ -92,6 +92,18 @@ cp "$out/console.log" "$top/build/vm/console.log"
 touch "$out/results.log"
 
 cat "$out/results.log"
+# kmemleak prints its backtraces after rmmod, when the module's symbols
+# are gone: resolve our addresses with the .text base the guest printed.
+base=$(sed -n 's/^# xsession \.text \(0x[0-9a-f]*\)$/\1/p' "$out/results.log" | tail -n 1)
+if [ -n "$base" ] && grep -q '^unreferenced object\|^# unreferenced object' "$out/results.log"; then
+	size=$((0x$(objdump -h "$module" | awk '$2 == ".text" { print $3 }')))
+	for a in $(grep -v '^# xsession \.text' "$out/results.log" | grep -oE '0xffffffff[0-9a-f]{8}\b' | sort -u); do
+		off=$((a - base))
+		[ "$off" -gt 0 ] && [ "$off" -lt "$size" ] || continue
+		printf '# %s = %s\n' "$a" "$(addr2line -f -i -p -e "$module" -j .text \
+			"$(printf '0x%x' $((off - 1)))" | tr '\n' ' ')"
+	done
+fi
 echo "# $name: VM ran ${elapsed}s, qemu exit $qemu_rc"
 
 # Host-side checks, numbered after the guest's, in the same TAP style.
@@ -118,9 +130,17 @@ bad=$(grep -E -n "$splat" "$out/console.log" | head -n 60 || true)
 s=0; [ -z "$bad" ] || s=1
 host_check "console shows no kernel bug" $s "$bad"
 echo "1..$host_n"
+if [ -n "$bad" ]; then
+	# The first report whole: its headline, the locks or the access, and
+	# the stacks that name our code.  Later reports are often its echoes.
+	first=$(head -n 1 <<<"$bad" | cut -d: -f1)
+	from=$((first > 3 ? first - 3 : 1))
+	echo "# ---- first report: console lines $from-$((first + 70)) ($out/console.log) ----"
+	sed -n "${from},$((first + 70))p" "$out/console.log" | sed 's/^/# /'
+fi
 if [ -n "$bad" ] || [ "$qemu_rc" -ne 0 ]; then
-	echo "# ---- last 40 console lines ($out/console.log) ----"
-	tail -n 40 "$out/console.log" | sed 's/^/# /'
+	echo "# ---- last 15 console lines ----"
+	tail -n 15 "$out/console.log" | sed 's/^/# /'
 fi
 
 # Count the guest's TAP per program: a program that dies, or prints fewer
