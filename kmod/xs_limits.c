@@ -4,6 +4,8 @@
  * the module is loaded, so every path can read them without locking and
  * no object ever sees a limit change under it.
  */
+#include <kunit/visibility.h>
+#include <linux/export.h>
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -40,6 +42,7 @@ MODULE_PARM_DESC(max_outstanding,
 		 "Requests one session end may have awaiting replies before sends of requests fail with -ENOBUFS (default 1024)");
 
 struct xs_limits xs_limits;
+EXPORT_SYMBOL_IF_KUNIT(xs_limits);
 
 static bool xs_ring_size_ok(unsigned int size)
 {
@@ -81,3 +84,4 @@ u32 xs_ring_size_resolve(u32 requested)
 		return 0;
 	return requested;
 }
+EXPORT_SYMBOL_IF_KUNIT(xs_ring_size_resolve);

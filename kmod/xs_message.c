@@ -14,6 +14,8 @@
  * senders wake at once, asynchronous ones get one kernel-made error reply
  * each, after the messages already queued and before the END item.
  */
+#include <kunit/visibility.h>
+#include <linux/export.h>
 #include <linux/fs.h>
 #include <linux/stddef.h>
 #include <linux/mm.h>
@@ -37,15 +39,17 @@ struct xs_out {
 	struct xs_sync_waiter *waiter;
 };
 
-static u64 xs_next_id_locked(struct xs_end *end, bool request)
+VISIBLE_IF_KUNIT u64 xs_next_id_locked(struct xs_end *end, bool request)
 {
 	if (request)
 		return (end->next_req_seq++ << 1) | XS_ID_REQUEST;
 	return end->next_seq++ << 1;
 }
 
+EXPORT_SYMBOL_IF_KUNIT(xs_next_id_locked);
+
 /* Why a reply to @id is refused, given the end that would have sent it. */
-static int xs_reply_id_error(struct xs_end *requester, u64 id)
+VISIBLE_IF_KUNIT int xs_reply_id_error(struct xs_end *requester, u64 id)
 {
 	u64 seq = id >> 1;
 
@@ -53,6 +57,7 @@ static int xs_reply_id_error(struct xs_end *requester, u64 id)
 		return -EALREADY;
 	return -EINVAL;
 }
+EXPORT_SYMBOL_IF_KUNIT(xs_reply_id_error);
 
 static bool xs_state_can_send(struct xs_end *end)
 {

@@ -185,6 +185,10 @@ ssize_t xs_session_write(struct xs_end *end, const void __user *buf,
 			 size_t len, bool nonblock);
 void xs_end_fail_waiters_locked(struct xs_end *end, int why);
 bool xs_end_has_items(struct xs_end *end);
+#if IS_ENABLED(CONFIG_KUNIT)
+u64 xs_next_id_locked(struct xs_end *end, bool request);
+int xs_reply_id_error(struct xs_end *requester, u64 id);
+#endif
 bool xs_end_can_send(struct xs_end *end);
 
 #endif /* _XS_SESSION_H */
