@@ -45,7 +45,6 @@ VISIBLE_IF_KUNIT u64 xs_next_id_locked(struct xs_end *end, bool request)
 		return (end->next_req_seq++ << 1) | XS_ID_REQUEST;
 	return end->next_seq++ << 1;
 }
-
 EXPORT_SYMBOL_IF_KUNIT(xs_next_id_locked);
 
 /* Why a reply to @id is refused, given the end that would have sent it. */
