@@ -55,8 +55,8 @@ selftests: lib
 	$(MAKE) -C selftests
 
 install: all
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
-	depmod -a $$($(MAKE) -s -C $(KDIR) kernelrelease)
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
+	depmod -a $(if $(DESTDIR),-b $(DESTDIR)) $$($(MAKE) -s -C $(KDIR) kernelrelease)
 	$(MAKE) -C libuser install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) \
 		LIBDIR=$(LIBDIR) INCLUDEDIR=$(INCLUDEDIR)
 	install -D -m 0644 uapi/linux/xsession.h \

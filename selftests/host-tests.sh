@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Tests that run on the host, without the module: the harness checks
-# itself (so a broken harness cannot hide failures); libxsession's object
+# itself (so a broken harness cannot hide failures); `make install` and a
+# program built against the installed files with pkg-config; libxsession's object
 # model, CBOR codec, codables and queues under ASan/UBSan (and the queues
 # under TSan); Python's cbor2 reads our messages and we read its; and a
 # short libFuzzer run of the decoder.  Output is counted like the VM's
@@ -36,6 +37,7 @@ make -s -C "$top/libuser/fuzz" all >>"$out/build.log" 2>&1 ||
 
 {
 	run_prog harness "$top/selftests/lib/harness_selftest.sh"
+	run_prog install "$top/selftests/install_test.sh"
 	run_prog libuser-object "$lt/object_test"
 	run_prog libuser-codec "$lt/codec_test"
 	run_prog libuser-codable "$lt/codable_test"
