@@ -122,6 +122,7 @@ static long xs_unbound_ioctl(struct file *file, struct xs_endpoint *ep,
 	case XS_IOC_SEND_SYNC:
 	case XS_IOC_RECV:
 	case XS_IOC_PEER_CREDS:
+	case XS_IOC_SEND_BATCH:
 		return -ENOTCONN;
 	default:
 		return -ENOTTY;
@@ -141,6 +142,7 @@ static const unsigned int xs_ioc_cmds[] = {
 	[_IOC_NR(XS_IOC_SEND_SYNC)] = XS_IOC_SEND_SYNC,
 	[_IOC_NR(XS_IOC_RECV)] = XS_IOC_RECV,
 	[_IOC_NR(XS_IOC_PEER_CREDS)] = XS_IOC_PEER_CREDS,
+	[_IOC_NR(XS_IOC_SEND_BATCH)] = XS_IOC_SEND_BATCH,
 };
 
 #define XS_IOC_SIZE_BITS	(_IOC_SIZEMASK << _IOC_SIZESHIFT)

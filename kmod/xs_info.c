@@ -39,6 +39,8 @@ long xs_ioctl_info(void __user *uarg)
 	info.struct_size[XS_STRUCT_CANCEL] = sizeof(struct xs_cancel);
 	info.struct_size[XS_STRUCT_PEER_CREDS] = sizeof(struct xs_peer_creds);
 	info.struct_size[XS_STRUCT_MSG_HDR] = sizeof(struct xs_msg_hdr);
+	info.struct_size[XS_STRUCT_SEND_BATCH] = sizeof(struct xs_send_batch);
+	info.struct_size[XS_STRUCT_SEND_DESC] = sizeof(struct xs_send_desc);
 	strscpy(info.version, XS_VERSION, sizeof(info.version));
 	info.max_msg_size = xs_limits.max_msg_size;
 	info.ring_size_default = xs_limits.ring_size_default;

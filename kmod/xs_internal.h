@@ -44,7 +44,8 @@
 #include <linux/xsession.h>
 
 /* Feature bits this build of the module implements. */
-#define XS_FEATURES_SUPPORTED	(XS_FEATURE_INFO | XS_FEATURE_SESSIONS)
+#define XS_FEATURES_SUPPORTED \
+	(XS_FEATURE_INFO | XS_FEATURE_SESSIONS | XS_FEATURE_BATCH)
 
 struct xs_limits {
 	u32 max_msg_size;

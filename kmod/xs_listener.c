@@ -402,6 +402,7 @@ long xs_listener_ioctl(struct file *file, struct xs_listener *l,
 	case XS_IOC_RECV:
 	case XS_IOC_REJECT:
 	case XS_IOC_PEER_CREDS:
+	case XS_IOC_SEND_BATCH:
 		return -EINVAL;	/* session calls on a listener */
 	default:
 		return -ENOTTY;

@@ -436,6 +436,70 @@ long xs_ioctl_send(struct file *file, struct xs_end *end, void __user *uarg)
 	return xs_copy_struct_out(uarg, &s, sizeof(s), usize);
 }
 
+/* Queue the message one descriptor describes; 0 or XS_IOC_SEND's error. */
+static int xs_send_one_desc(struct xs_end *end, void __user *udesc,
+			    u32 desc_size, bool nonblock)
+{
+	struct xs_send_desc d;
+	struct xs_out m;
+	int ret;
+
+	ret = copy_struct_from_user(&d, sizeof(d), udesc, desc_size);
+	if (ret)
+		return ret;
+	if (d.__pad || d.kind > U16_MAX)
+		return -EINVAL;
+	m = (struct xs_out) {
+		.kind = d.kind,
+		.status = d.status,
+		.reply_to = d.reply_to,
+		.payload = u64_to_user_ptr(d.payload),
+		.len = d.payload_len,
+		.nonblock = nonblock,
+	};
+	ret = xs_out_check(&m);
+	if (!ret)
+		ret = xs_send(end, &m, &d.id);
+	if (!ret && put_user(d.id, (u64 __user *)(udesc +
+				offsetof(struct xs_send_desc, id))))
+		ret = -EFAULT;	/* queued, but the caller cannot learn it */
+	return ret;
+}
+
+long xs_ioctl_send_batch(struct file *file, struct xs_end *end,
+			 void __user *uarg)
+{
+	struct xs_send_batch b;
+	void __user *descs;
+	u32 usize, i;
+	int ret;
+
+	ret = xs_copy_struct_in(&b, sizeof(b), sizeof(b), uarg, &usize);
+	if (ret)
+		return ret;
+	if ((b.flags & ~XS_NONBLOCK) || !xs_reserved_clear(b.reserved) ||
+	    b.count > XS_BATCH_MAX ||
+	    b.desc_size < sizeof(struct xs_send_desc) ||
+	    b.desc_size > XS_STRUCT_SIZE_MAX)
+		return -EINVAL;
+
+	descs = u64_to_user_ptr(b.descs);
+	b.error = 0;
+	for (i = 0; i < b.count; i++) {
+		ret = xs_send_one_desc(end, descs + (size_t)i * b.desc_size,
+				       b.desc_size, xs_nonblock(file, b.flags));
+		if (ret) {
+			b.error = ret == -ERESTARTSYS ? -EINTR : ret;
+			break;
+		}
+	}
+	b.queued = i;
+	if (xs_copy_struct_out(uarg, &b, sizeof(b), usize))
+		return -EFAULT;
+	/* Once part of the batch is out, a restart would send it twice. */
+	return b.queued ? b.queued : ret;
+}
+
 /*
  * Wait for the reply to request @id.  Returns 0 once @w is complete, or
  * -EINTR/-ETIMEDOUT after withdrawing @w (a reply that comes later finds

@@ -372,6 +372,8 @@ long xs_session_ioctl(struct file *file, struct xs_end *end,
 		return xs_ioctl_send(file, end, uarg);
 	case XS_IOC_SEND_SYNC:
 		return xs_ioctl_send_sync(file, end, uarg);
+	case XS_IOC_SEND_BATCH:
+		return xs_ioctl_send_batch(file, end, uarg);
 	case XS_IOC_RECV:
 		return xs_ioctl_recv(file, end, uarg);
 	case XS_IOC_CANCEL:

@@ -178,6 +178,8 @@ extern struct mutex xs_conns_lock;
 long xs_ioctl_send(struct file *file, struct xs_end *end, void __user *uarg);
 long xs_ioctl_send_sync(struct file *file, struct xs_end *end,
 			void __user *uarg);
+long xs_ioctl_send_batch(struct file *file, struct xs_end *end,
+			 void __user *uarg);
 long xs_ioctl_recv(struct file *file, struct xs_end *end, void __user *uarg);
 ssize_t xs_session_read(struct xs_end *end, void __user *buf, size_t len,
 			bool nonblock);

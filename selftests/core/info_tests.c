@@ -49,6 +49,8 @@ XS_TEST(struct_sizes_match_module)
 		XS_STRUCT(XS_STRUCT_CANCEL, xs_cancel),
 		XS_STRUCT(XS_STRUCT_PEER_CREDS, xs_peer_creds),
 		XS_STRUCT(XS_STRUCT_MSG_HDR, xs_msg_hdr),
+		XS_STRUCT(XS_STRUCT_SEND_BATCH, xs_send_batch),
+		XS_STRUCT(XS_STRUCT_SEND_DESC, xs_send_desc),
 #undef XS_STRUCT
 	};
 	unsigned int n = sizeof(structs) / sizeof(structs[0]), i;

@@ -44,6 +44,7 @@
 /* Feature bits reported in xs_info.features. */
 #define XS_FEATURE_INFO		_BITULL(0)	/* XS_IOC_INFO */
 #define XS_FEATURE_SESSIONS	_BITULL(1)	/* listeners, sessions, messages */
+#define XS_FEATURE_BATCH	_BITULL(2)	/* XS_IOC_SEND_BATCH */
 
 /*
  * Names are reverse-DNS style: 1 to XS_NAME_MAX - 1 bytes of [a-zA-Z0-9-_.],
@@ -69,6 +70,8 @@ enum xs_struct_index {
 	XS_STRUCT_CANCEL,
 	XS_STRUCT_PEER_CREDS,
 	XS_STRUCT_MSG_HDR,
+	XS_STRUCT_SEND_BATCH,
+	XS_STRUCT_SEND_DESC,
 	XS_STRUCT_COUNT,
 };
 
@@ -294,6 +297,61 @@ struct xs_send {
 };
 
 /**
+ * struct xs_send_desc - one message of a batch (see struct xs_send_batch)
+ * @kind:	as xs_send.kind.
+ * @status:	as xs_send.status.
+ * @reply_to:	as xs_send.reply_to.
+ * @payload:	user pointer to the payload.
+ * @payload_len: payload bytes.
+ * @__pad:	must be zero.
+ * @id:		out: the message's id, once it is queued.
+ */
+struct xs_send_desc {
+	__u32 kind;
+	__u32 status;
+	__u64 reply_to;
+	__u64 payload;
+	__u32 payload_len;
+	__u32 __pad;
+	__u64 id;
+};
+
+#define XS_BATCH_MAX		1024	/* descriptors in one XS_IOC_SEND_BATCH */
+
+/**
+ * struct xs_send_batch - queue many messages in one call (XS_IOC_SEND_BATCH)
+ * @size:	sizeof(struct xs_send_batch).
+ * @flags:	XS_NONBLOCK.
+ * @descs:	user pointer to @count descriptors, @desc_size bytes apart.
+ * @count:	descriptors, at most XS_BATCH_MAX.
+ * @desc_size:	sizeof(struct xs_send_desc) as the caller knows it (the
+ *		descriptor may grow like any struct: unknown bytes must be
+ *		zero).
+ * @queued:	out: how many messages were queued: always the first
+ *		@queued descriptors, in order.
+ * @error:	out: why the batch stopped before the end (a negative errno,
+ *		the one XS_IOC_SEND would have returned for that
+ *		descriptor: -EAGAIN for a full ring with XS_NONBLOCK, -EINTR
+ *		for a signal while blocked, -EINVAL for a bad descriptor,
+ *		...), 0 when all were queued.
+ * @reserved:	must be zero.
+ *
+ * Messages are queued exactly as by XS_IOC_SEND, one after the other.
+ * Returns the number queued when it is not zero, else the error that
+ * stopped the first descriptor; the struct is written back either way.
+ */
+struct xs_send_batch {
+	__u32 size;
+	__u32 flags;
+	__u64 descs;
+	__u32 count;
+	__u32 desc_size;
+	__u32 queued;
+	__s32 error;
+	__u64 reserved[2];
+};
+
+/**
  * struct xs_send_sync - send a request and wait for its reply (XS_IOC_SEND_SYNC)
  * @size:	sizeof(struct xs_send_sync).
  * @flags:	XS_NONBLOCK applies to queueing the request only.
@@ -435,5 +493,6 @@ struct xs_peer_creds {
 #define XS_IOC_SEND_SYNC	_IOWR(XS_IOC_MAGIC, 0x08, struct xs_send_sync)
 #define XS_IOC_RECV		_IOWR(XS_IOC_MAGIC, 0x09, struct xs_recv)
 #define XS_IOC_PEER_CREDS	_IOWR(XS_IOC_MAGIC, 0x0a, struct xs_peer_creds)
+#define XS_IOC_SEND_BATCH	_IOWR(XS_IOC_MAGIC, 0x0b, struct xs_send_batch)
 
 #endif /* _UAPI_LINUX_XSESSION_H */
