@@ -31,6 +31,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <linux/xsession.h>
+
 #include "xs_test.h"
 #include "../../libuser/xsession.h"
 

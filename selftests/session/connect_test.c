@@ -55,7 +55,7 @@ static void expect_enotty(int fd)
 	char big[256] = { 0 };
 
 	XS_EXPECT_ERRNO(ioctl(fd, _IO(XS_IOC_MAGIC, 0x7f)), ENOTTY);
-	XS_EXPECT_ERRNO(ioctl(fd, _IOWR(XS_IOC_MAGIC, 0x0b, struct xs_recv),
+	XS_EXPECT_ERRNO(ioctl(fd, _IOWR(XS_IOC_MAGIC, 0x3f, struct xs_recv),
 			      big), ENOTTY);
 	/*
 	 * A known number with another direction is another ioctl.  (Other
