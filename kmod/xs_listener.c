@@ -198,6 +198,9 @@ unlock:
 	mutex_unlock(&ep->lock);
 	if (ret || !(c.flags & XS_CONNECT_WAIT))
 		return ret;
+	/* Like a non-blocking socket connect: poll tells the outcome. */
+	if (file->f_flags & O_NONBLOCK)
+		return -EINPROGRESS;
 	return xs_connect_wait(ep->end, c.timeout_ns);
 }
 

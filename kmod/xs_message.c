@@ -436,14 +436,19 @@ long xs_ioctl_send(struct file *file, struct xs_end *end, void __user *uarg)
 	return xs_copy_struct_out(uarg, &s, sizeof(s), usize);
 }
 
-/* Queue the message one descriptor describes; 0 or XS_IOC_SEND's error. */
+/*
+ * Queue the message one descriptor describes: 0 or XS_IOC_SEND's error.
+ * *@queued says whether it went out, which a failure to write its id back
+ * (-EFAULT) does not undo.
+ */
 static int xs_send_one_desc(struct xs_end *end, void __user *udesc,
-			    u32 desc_size, bool nonblock)
+			    u32 desc_size, bool nonblock, bool *queued)
 {
 	struct xs_send_desc d;
 	struct xs_out m;
 	int ret;
 
+	*queued = false;
 	ret = copy_struct_from_user(&d, sizeof(d), udesc, desc_size);
 	if (ret)
 		return ret;
@@ -460,10 +465,13 @@ static int xs_send_one_desc(struct xs_end *end, void __user *udesc,
 	ret = xs_out_check(&m);
 	if (!ret)
 		ret = xs_send(end, &m, &d.id);
-	if (!ret && put_user(d.id, (u64 __user *)(udesc +
-				offsetof(struct xs_send_desc, id))))
-		ret = -EFAULT;	/* queued, but the caller cannot learn it */
-	return ret;
+	if (ret)
+		return ret;
+	*queued = true;
+	if (put_user(d.id, (u64 __user *)(udesc +
+					  offsetof(struct xs_send_desc, id))))
+		return -EFAULT;
+	return 0;
 }
 
 long xs_ioctl_send_batch(struct file *file, struct xs_end *end,
@@ -486,10 +494,14 @@ long xs_ioctl_send_batch(struct file *file, struct xs_end *end,
 	descs = u64_to_user_ptr(b.descs);
 	b.error = 0;
 	for (i = 0; i < b.count; i++) {
+		bool queued;
+
 		ret = xs_send_one_desc(end, descs + (size_t)i * b.desc_size,
-				       b.desc_size, xs_nonblock(file, b.flags));
+				       b.desc_size, xs_nonblock(file, b.flags),
+				       &queued);
 		if (ret) {
 			b.error = ret == -ERESTARTSYS ? -EINTR : ret;
+			i += queued;
 			break;
 		}
 	}
@@ -632,17 +644,25 @@ static int xs_deliver(const struct xs_rx_dest *d, const struct xs_msg_hdr *hdr,
 	return 0;
 }
 
-/* The ring is drained and the session over: error replies, then END. */
+/*
+ * The ring is drained and the session over: error replies, then END.
+ * Once an end has ended, its @why and @reason never change and only its
+ * receiver (holding rx_read, as we do) removes @pending entries, so the
+ * copies to userspace need not hold conn->lock.
+ */
 static int xs_take_final_item(struct xs_end *end, const struct xs_rx_dest *d,
 			      struct xs_msg_hdr *hdr)
 {
 	struct xs_conn *conn = end->conn;
-	unsigned long id;
+	unsigned long id = 0;
 	void *entry;
 	int ret;
 
 	mutex_lock(&conn->lock);
-	xa_for_each(&end->pending, id, entry) {
+	entry = xa_find(&end->pending, &id, ULONG_MAX, XA_PRESENT);
+	mutex_unlock(&conn->lock);
+
+	if (entry) {
 		*hdr = (struct xs_msg_hdr) {
 			.kind = XS_MSG_ERROR_REPLY,
 			.flags = XS_MSGF_KERNEL,
@@ -651,15 +671,15 @@ static int xs_take_final_item(struct xs_end *end, const struct xs_rx_dest *d,
 		};
 		ret = xs_deliver(d, hdr, NULL);
 		if (!ret && !d->peek) {
+			mutex_lock(&conn->lock);
 			xa_erase(&end->pending, id);
 			end->nr_pending--;
+			mutex_unlock(&conn->lock);
 		}
-		goto out;
+		return ret;
 	}
-	if (end->end_taken) {
-		ret = -ESHUTDOWN;
-		goto out;
-	}
+	if (end->end_taken)
+		return -ESHUTDOWN;
 	*hdr = (struct xs_msg_hdr) {
 		.kind = XS_MSG_END,
 		.status = end->why,
@@ -668,8 +688,6 @@ static int xs_take_final_item(struct xs_end *end, const struct xs_rx_dest *d,
 	ret = xs_deliver(d, hdr, end->reason);
 	if (!ret && !d->peek)
 		WRITE_ONCE(end->end_taken, true);
-out:
-	mutex_unlock(&conn->lock);
 	return ret;
 }
 

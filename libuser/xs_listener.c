@@ -84,14 +84,15 @@ static void xs_listener_offer(xs_listener_t *l, int fd)
 		if (!xs_session_has_incoming_handler(req.session)) {
 			/* Unconfigured: cancelled, not leaked. */
 			xs_session_drop_peer(req.session,
-					     "the server set no message handler");
+					     "the server set no message handler",
+					     false);
 			break;
 		}
 		e = xs_session_activate_peer(req.session);
 		xs_rich_error_release(e);
 		break;
 	case XS_REQ_UNDECIDED:
-		xs_session_drop_peer(req.session, "not accepted");
+		xs_session_drop_peer(req.session, "not accepted", true);
 		break;
 	}
 	/* The activated session holds its own reference while active. */
@@ -262,7 +263,7 @@ xs_rich_error_t *xs_session_request_reject(xs_session_request_t *req,
 	if (req->decision != XS_REQ_UNDECIDED)
 		return xs_misuse("reject after the request was decided");
 	req->decision = XS_REQ_REJECTED;
-	xs_session_drop_peer(req->session, reason);
+	xs_session_drop_peer(req->session, reason, true);
 	return NULL;
 }
 

@@ -155,6 +155,9 @@ xs_rich_error_t *xs_error_from_reply(const struct xs_msg_hdr *hdr)
 	case XS_REPLY_STATUS_UNDECODABLE:
 		return xs_error_new(XS_ERROR_PEER, EBADMSG,
 				    "the peer could not decode the message");
+	case XS_REPLY_STATUS_REPLY_FAILED:
+		return xs_error_new(XS_ERROR_PEER, EMSGSIZE,
+				    "the peer's reply could not be sent");
 	default:
 		return xs_error_new(XS_ERROR_PEER, EPROTO,
 				    "the peer replied with error %u",
@@ -179,12 +182,23 @@ xs_rich_error_t *xs_received_message_reply(xs_received_message_t *m,
 {
 	uint64_t id;
 
+	xs_rich_error_t *e;
+
 	if (m->hdr.kind != XS_MSG_REQUEST)
 		return xs_misuse("reply to a message that expects none");
 	if (atomic_exchange(&m->replied, true))
 		return xs_misuse("a second reply to one message");
-	return xs_session_send_raw(m->session, XS_MSG_REPLY, 0, m->hdr.id,
-				   reply, &id);
+	e = xs_session_send_raw(m->session, XS_MSG_REPLY, 0, m->hdr.id,
+				reply, &id);
+	/*
+	 * The reply could not go (too large, not encodable, ...): the
+	 * requester gets an error reply instead of waiting for the end.
+	 */
+	if (e && xs_rich_error_get_errno(e) != ESHUTDOWN)
+		xs_rich_error_release(xs_session_send_raw(m->session,
+			XS_MSG_ERROR_REPLY, XS_REPLY_STATUS_REPLY_FAILED,
+			m->hdr.id, NULL, &id));
+	return e;
 }
 
 xs_rich_error_t *

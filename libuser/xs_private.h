@@ -36,6 +36,7 @@ xs_rich_error_t *xs_misuse(const char *fmt, ...)
  */
 #define XS_REPLY_STATUS_UNHANDLED	1	/* no handler, or it gave no reply */
 #define XS_REPLY_STATUS_UNDECODABLE	2	/* did not match the handler's type */
+#define XS_REPLY_STATUS_REPLY_FAILED	3	/* the reply itself could not be sent */
 
 /*
  * Event sources (xs_events.c): one process-wide epoll thread watches the
@@ -58,7 +59,7 @@ void xs_source_remove(struct xs_source *src);
 xs_session_t *xs_session_new_peer(int fd, xs_queue_t *queue);
 xs_rich_error_t *xs_session_activate_peer(xs_session_t *s);
 bool xs_session_has_incoming_handler(xs_session_t *s);
-void xs_session_drop_peer(xs_session_t *s, const char *reason);
+void xs_session_drop_peer(xs_session_t *s, const char *reason, bool reject);
 xs_rich_error_t *xs_creds_read(int fd, struct xs_peer_credentials *out);
 
 /* Received messages (xs_message.c). */

@@ -440,10 +440,18 @@ static void xs_pending_call(struct xs_pending *p, xs_received_message_t *reply,
 	case XS_FORM_MESSAGE:
 		p->msg_fn(err ? NULL : reply, err, p->ctx);
 		break;
-	case XS_FORM_DICTIONARY:
-		p->dict_fn(err ? NULL : xs_received_message_get_dictionary(reply),
-			   err, p->ctx);
+	case XS_FORM_DICTIONARY: {
+		xs_object_t *dict = err ? NULL :
+				    xs_received_message_get_dictionary(reply);
+		xs_rich_error_t *derr = NULL;
+
+		if (!err && !dict)
+			err = derr = xs_error_new(XS_ERROR_CODEC, EBADMSG,
+						  "the reply is not a dictionary");
+		p->dict_fn(dict, err, p->ctx);
+		xs_rich_error_release(derr);
 		break;
+	}
 	case XS_FORM_CODABLE: {
 		size_t size = p->codable->size;
 		void *out = calloc(1, size ? size : 1);
@@ -705,20 +713,26 @@ xs_rich_error_t *xs_session_activate(xs_session_t *s)
 				 "canceled");
 	}
 	e = s->is_peer ? NULL : xs_session_connect(s);
-	if (!e && s->is_peer &&
-	    ioctl(s->fd, XS_IOC_ACTIVATE) < 0)
+	/*
+	 * A client that left before we activated: watch the session anyway,
+	 * so the cancel handler learns why from its END item.
+	 */
+	if (!e && s->is_peer && ioctl(s->fd, XS_IOC_ACTIVATE) < 0 &&
+	    errno != ESHUTDOWN)
 		e = xs_error_from_errno(errno, "activating the session");
 	if (!e)
 		e = xs_session_start(s);
 	if (e) {
-		/* A failed activation cancels the session, as in XPC. */
+		/*
+		 * A failed activation cancels the session, as in XPC; the
+		 * cancel handler still runs once, on a queue.
+		 */
 		s->state = XS_STATE_CANCELED;
+		if (!s->queue)
+			s->queue = xs_queue_retain(xs_queue_get_default());
 		pthread_mutex_unlock(&s->lock);
-		if (s->queue || s->cancel_fn) {
-			atomic_fetch_add_explicit(&s->refs, 1,
-						  memory_order_relaxed);
-			xs_session_finish(s, xs_rich_error_retain(e), false);
-		}
+		atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+		xs_session_finish(s, xs_rich_error_retain(e), false);
 		return e;
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -784,8 +798,12 @@ xs_rich_error_t *xs_session_activate_peer(xs_session_t *s)
 	return xs_session_activate(s);
 }
 
-/* An accepted peer that was rejected or left unconfigured. */
-void xs_session_drop_peer(xs_session_t *s, const char *reason)
+/*
+ * End an accepted peer that never became active: rejected (the client
+ * sees XS_END_REJECTED) or, when it was accepted but left unconfigured,
+ * cancelled (the client sees it invalidated, with @reason).
+ */
+void xs_session_drop_peer(xs_session_t *s, const char *reason, bool reject)
 {
 	struct xs_cancel c = { .size = sizeof(c) };
 
@@ -793,8 +811,12 @@ void xs_session_drop_peer(xs_session_t *s, const char *reason)
 		c.reason = (uintptr_t)reason;
 		c.reason_len = strnlen(reason, XS_REASON_MAX);
 	}
-	if (ioctl(s->fd, XS_IOC_REJECT, &c) < 0)
+	if (reject) {
+		ioctl(s->fd, XS_IOC_REJECT, &c);
+	} else {
+		ioctl(s->fd, XS_IOC_ACTIVATE);
 		ioctl(s->fd, XS_IOC_CANCEL, &c);
+	}
 	pthread_mutex_lock(&s->lock);
 	s->state = XS_STATE_CANCELED;
 	pthread_mutex_unlock(&s->lock);
@@ -841,6 +863,23 @@ static xs_rich_error_t *xs_check_can_send(xs_session_t *s)
 	return NULL;
 }
 
+/* A failed send: whose doing was the end of the session, if it ended? */
+static xs_rich_error_t *xs_send_error(xs_session_t *s, int err)
+{
+	int state;
+
+	if (err != ESHUTDOWN)
+		return xs_error_from_errno(err, "send");
+	pthread_mutex_lock(&s->lock);
+	state = s->state;
+	pthread_mutex_unlock(&s->lock);
+	if (state == XS_STATE_ACTIVE)
+		return xs_error_new(XS_ERROR_INVALIDATED, err,
+				    "send: the peer ended the session");
+	return xs_error_new(XS_ERROR_CANCELED, err,
+			    "send: the session was canceled");
+}
+
 /* Send one message of @kind; @msg NULL sends an empty payload. */
 xs_rich_error_t *xs_session_send_raw(xs_session_t *s, uint16_t kind,
 				     uint32_t status, uint64_t reply_to,
@@ -862,7 +901,7 @@ xs_rich_error_t *xs_session_send_raw(xs_session_t *s, uint16_t kind,
 	snd.payload = (uintptr_t)buf.data;
 	snd.payload_len = buf.len;
 	if (ioctl(s->fd, XS_IOC_SEND, &snd) < 0)
-		e = xs_error_from_errno(errno, "send");
+		e = xs_send_error(s, errno);
 	else
 		e = NULL;
 	*id = snd.id;

@@ -57,13 +57,18 @@ void xla_lock(void);
 void xla_unlock(void);
 /* Wake every waiter; call with the lock held. */
 void xla_broadcast(void);
-/* Wait (lock held) until woken or @deadline (CLOCK_MONOTONIC) passed. */
+/*
+ * Wait (lock held) until woken, or 20 ms passed (so predicates nobody
+ * signals, like an fd count, are polled too).  False once @deadline
+ * (CLOCK_MONOTONIC) has passed.
+ */
 bool xla_wait_locked(const struct timespec *deadline);
 void xla_deadline(struct timespec *ts, long ms);
 
 /*
  * Waits until @expr (evaluated under the lock) is true, at most @ms
- * milliseconds; the value is the last evaluation of @expr.
+ * milliseconds; the value is the last evaluation of @expr (made after
+ * the deadline too).
  */
 #define XLA_WAIT(expr, ms)						\
 	({								\
@@ -71,9 +76,14 @@ void xla_deadline(struct timespec *ts, long ms);
 		bool _xla_ok;						\
 		xla_deadline(&_xla_dl, (ms));				\
 		xla_lock();						\
-		while (!(_xla_ok = !!(expr)) &&				\
-		       xla_wait_locked(&_xla_dl))			\
-			;						\
+		for (;;) {						\
+			if ((_xla_ok = !!(expr)))			\
+				break;					\
+			if (!xla_wait_locked(&_xla_dl)) {		\
+				_xla_ok = !!(expr);			\
+				break;					\
+			}						\
+		}							\
 		xla_unlock();						\
 		_xla_ok;						\
 	})
@@ -189,6 +199,8 @@ enum xla_srv_mode {
  *            the client, one-way or ("req": true) as requests whose
  *            replies (or errors) are recorded; "bad": true sends an
  *            undecodable {"op": "note", "seq": "x"} instead
+ *   reply_null  reply with no payload (not a dictionary)
+ *   reply_cancel  reply (echo), then cancel the peer session at once
  *   cancel_me  cancel the peer session with "reason"
  *   order    one-way: check "seq" follows the last one
  */
@@ -200,6 +212,7 @@ struct xla_server {
 	const char *reject_reason;
 	int notify_fd;			/* -1, or written to on each hold */
 	unsigned int sleep_us;		/* every handler sleeps this long */
+	unsigned int accept_delay_us;	/* the incoming-session handler too */
 
 	int requests;			/* incoming-session handler calls */
 	int accepted;

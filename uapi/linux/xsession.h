@@ -175,8 +175,11 @@ struct xs_listen {
  * activates (0) or rejects (-ECONNREFUSED) the session, the session ends
  * otherwise (-ECONNRESET), the deadline passes (-ETIMEDOUT) or a signal
  * arrives (-EINTR); in each of these cases the endpoint is already a
- * session.  -ENOENT (no such name), -EPERM (requirement not met) and
- * -ECONNREFUSED from a full backlog leave the endpoint unbound.
+ * session.  On an O_NONBLOCK file XS_CONNECT_WAIT returns -EINPROGRESS
+ * instead of sleeping: the endpoint is a session already, and a refusal
+ * arrives as its END item (with POLLERR).  -ENOENT (no such name), -EPERM
+ * (requirement not met) and -ECONNREFUSED from a full backlog leave the
+ * endpoint unbound.
  */
 struct xs_connect {
 	__u32 size;
