@@ -61,6 +61,7 @@ install: all
 		LIBDIR=$(LIBDIR) INCLUDEDIR=$(INCLUDEDIR)
 	install -D -m 0644 uapi/linux/xsession.h \
 		$(DESTDIR)$(INCLUDEDIR)/linux/xsession.h
+	$(MAKE) -C man install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 
 deps:
 	selftests/vm/install-deps.sh

@@ -36,6 +36,14 @@ if ! make -s all examples selftests W=1 >build/build.log 2>&1; then
 	exit 1
 fi
 
+# The debug kernel first (cached after the first run): the static checks
+# take checkpatch from it, and pass 3 boots it.
+if [ "${XS_SKIP_DEBUG:-0}" != 1 ]; then
+	banner "debug kernel"
+	selftests/vm/debug-kernel.sh >/dev/null ||
+		echo "xsession: the debug kernel did not build (pass 3 will fail)"
+fi
+
 banner "static checks"
 selftests/static-checks.sh
 add_counts static "$(cat build/static/counts)"

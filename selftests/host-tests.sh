@@ -38,6 +38,7 @@ make -s -C "$top/libuser/fuzz" all >>"$out/build.log" 2>&1 ||
 {
 	run_prog harness "$top/selftests/lib/harness_selftest.sh"
 	run_prog install "$top/selftests/install_test.sh"
+	run_prog api-map "$top/selftests/api_map_check.sh"
 	run_prog libuser-object "$lt/object_test"
 	run_prog libuser-codec "$lt/codec_test"
 	run_prog libuser-codable "$lt/codable_test"

@@ -51,6 +51,9 @@ else
 	result 2 "checkpatch --strict: kernel sources clean" "no checkpatch.pl (the debug-kernel cache provides it)"
 fi
 
+make -s -C "$top/man" check >"$out/man.log" 2>&1
+result $? "man pages format without a groff warning" "$out/man.log"
+
 echo "1..$n"
 echo "$p $f $s" >"$out/counts"
 echo "static: $p passed, $f failed, $s skipped"
