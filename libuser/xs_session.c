@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,13 @@ struct xs_session {
 
 	struct xs_pending *pending;	/* reply handlers and early replies */
 	bool ended;			/* END seen: no reply will come */
+	/*
+	 * Requests between their XS_IOC_SEND and the registration of their
+	 * reply handler; while there are any, the END's cancel handler waits
+	 * in @deferred_end, so it still runs after those reply handlers.
+	 */
+	int sending;
+	struct xs_cancel_call *deferred_end;
 
 	void *rxbuf;			/* the drain's receive buffer */
 	size_t rxcap;
@@ -412,8 +420,17 @@ static void xs_session_finish(xs_session_t *s, xs_rich_error_t *err,
 	}
 	c->s = s;
 	c->err = err;
-	if (on_queue)
+	if (on_queue) {
+		pthread_mutex_lock(&s->lock);
+		if (s->sending) {
+			/* The last sender queues it, after its reply handler. */
+			s->deferred_end = c;
+			pthread_mutex_unlock(&s->lock);
+			return;
+		}
+		pthread_mutex_unlock(&s->lock);
 		xs_run_cancel_handler(c);
+	}
 	else if (xs_queue_async(s->queue, xs_run_cancel_handler, c))
 		xs_run_cancel_handler(c);	/* no queue: run it here */
 }
@@ -508,6 +525,29 @@ static void xs_handle_reply(xs_session_t *s, const struct xs_msg_hdr *hdr,
 	}
 	pthread_mutex_unlock(&s->lock);
 	xs_pending_complete(p, reply);
+}
+
+/*
+ * The session ends without the kernel's END (a receive failed): the reply
+ * handlers still waiting get @err now, before the cancel handler.
+ */
+static void xs_session_fail_pending(xs_session_t *s, xs_rich_error_t *err)
+{
+	struct xs_pending *list, *p;
+
+	pthread_mutex_lock(&s->lock);
+	list = s->pending;
+	s->pending = NULL;
+	s->ended = true;
+	pthread_mutex_unlock(&s->lock);
+	while ((p = list)) {
+		list = p->next;
+		if (p->reply)
+			xs_received_message_release(p->reply);	/* parked */
+		else
+			xs_pending_call(p, NULL, err);
+		free(p);
+	}
 }
 
 static xs_object_t *xs_call_incoming(xs_session_t *s,
@@ -612,9 +652,11 @@ static void xs_session_drain(struct xs_source *src)
 			break;
 		if (ret) {
 			/* Not expected: end the session rather than spin. */
+			xs_rich_error_t *e = xs_error_from_errno(-ret, "receive");
+
 			xs_source_remove(src);
-			xs_session_finish(s, xs_error_from_errno(-ret, "receive"),
-					  true);
+			xs_session_fail_pending(s, e);
+			xs_session_finish(s, e, true);
 			return;
 		}
 		switch (r.hdr.kind) {
@@ -835,14 +877,17 @@ static xs_rich_error_t *xs_encode_msg(xs_object_t *msg, struct xs_buf *buf)
 	ret = xs_encode(msg, buf, &ool);
 	if (!ret && ool.count) {
 		xs_ool_release(&ool);
+		xs_buf_release(buf);
 		return xs_error_new(XS_ERROR_SYSTEM, EOPNOTSUPP,
 				    "fd and shared-memory objects need the out-of-line transport, which this module does not provide yet");
 	}
 	xs_ool_release(&ool);
-	if (ret)
+	if (ret) {
+		xs_buf_release(buf);
 		return xs_error_new(XS_ERROR_CODEC, -ret,
 				    "the message cannot be encoded: %s",
 				    strerror(-ret));
+	}
 	return NULL;
 }
 
@@ -916,6 +961,9 @@ xs_rich_error_t *xs_session_send_message(xs_session_t *s, xs_object_t *msg)
 
 	if (e)
 		return e;
+	/* NULL means "no payload" to send_raw: not for programs. */
+	if (!msg)
+		return xs_misuse("a message must be a dictionary");
 	return xs_session_send_raw(s, XS_MSG_ONEWAY, 0, 0, msg, &id);
 }
 
@@ -966,30 +1014,46 @@ static void xs_pending_fail(xs_session_t *s, struct xs_pending *p,
 static void xs_send_request(xs_session_t *s, xs_object_t *msg,
 			    struct xs_pending *p)
 {
-	struct xs_pending *early;
+	struct xs_cancel_call *end = NULL;
+	struct xs_pending *early = NULL;
 	xs_rich_error_t *e;
 
 	e = xs_check_can_send(s);
-	if (!e)
-		e = xs_session_send_raw(s, XS_MSG_REQUEST, 0, 0, msg, &p->id);
+	if (!e && !msg)
+		e = xs_misuse("a message must be a dictionary");
 	if (e) {
 		xs_pending_fail(s, p, e);
 		return;
 	}
 	pthread_mutex_lock(&s->lock);
-	early = xs_pending_take_locked(s, p->id);
-	if (!early) {
-		p->next = s->pending;
-		s->pending = p;
+	s->sending++;
+	pthread_mutex_unlock(&s->lock);
+	e = xs_session_send_raw(s, XS_MSG_REQUEST, 0, 0, msg, &p->id);
+	pthread_mutex_lock(&s->lock);
+	if (!e) {
+		early = xs_pending_take_locked(s, p->id);
+		if (!early) {
+			p->next = s->pending;
+			s->pending = p;
+		}
+	}
+	if (--s->sending == 0) {
+		end = s->deferred_end;
+		s->deferred_end = NULL;
 	}
 	pthread_mutex_unlock(&s->lock);
-	if (early) {
+	if (e) {
+		xs_pending_fail(s, p, e);
+	} else if (early) {
 		/* The reply won the race: run the handler on the queue now. */
 		p->reply = early->reply;
 		free(early);
 		if (xs_queue_async(s->queue, xs_run_parked_reply, p))
 			xs_run_parked_reply(p);
 	}
+	/* The session ended meanwhile: its cancel handler comes after. */
+	if (end && xs_queue_async(s->queue, xs_run_cancel_handler, end))
+		xs_run_cancel_handler(end);
 }
 
 static struct xs_pending *xs_pending_new(int form, void *fn, void *ctx)
@@ -1081,8 +1145,10 @@ xs_received_message_t *xs_session_send_with_reply_sync(xs_session_t *s,
 	xs_received_message_t *reply = NULL;
 	struct xs_msg_hdr hdr = { 0 };
 	struct xs_sync_buf *b;
+	sigset_t block, old;
 	struct xs_buf buf;
 	xs_rich_error_t *e;
+	int ret;
 
 	e = xs_check_can_send(s);
 	if (!e && xs_queue_is_current(s->queue))
@@ -1102,7 +1168,21 @@ xs_received_message_t *xs_session_send_with_reply_sync(xs_session_t *s,
 	ss.payload_len = buf.len;
 	ss.reply_buf = (uintptr_t)b->buf;
 	ss.reply_cap = b->cap;
-	if (ioctl(s->fd, XS_IOC_SEND_SYNC, &ss) < 0) {
+	/*
+	 * A caught signal ends the kernel's wait with -EINTR and the reply
+	 * is dropped (a restart would send the request twice).  sendSync
+	 * waits for the reply or the session's end: hold the catchable
+	 * signals off for the call; the thread takes them when it returns.
+	 */
+	sigfillset(&block);
+	sigdelset(&block, SIGSEGV);
+	sigdelset(&block, SIGBUS);
+	sigdelset(&block, SIGFPE);
+	sigdelset(&block, SIGILL);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	ret = ioctl(s->fd, XS_IOC_SEND_SYNC, &ss);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret < 0) {
 		if (errno == ESHUTDOWN && (ss.reply_flags & XS_MSGF_KERNEL))
 			e = xs_error_from_end(ss.reply_status, NULL, 0);
 		else
