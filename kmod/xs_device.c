@@ -10,6 +10,7 @@
  */
 #include <linux/anon_inodes.h>
 #include <linux/fs.h>
+#include <linux/io_uring/cmd.h>
 #include <linux/uio.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -258,6 +259,25 @@ static ssize_t xs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	return ret;
 }
 
+/*
+ * io_uring: IORING_OP_URING_CMD with cmd_op one of the session ioctls;
+ * the SQE's command area holds struct xs_uring_cmd.
+ */
+static int xs_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
+{
+	const struct xs_uring_cmd *c = io_uring_sqe_cmd(ioucmd->sqe);
+	struct xs_endpoint *ep = ioucmd->file->private_data;
+	u64 arg = READ_ONCE(c->arg);
+
+	if (READ_ONCE(c->reserved))
+		return -EINVAL;
+	if (xs_ep_kind(ep) != XS_EP_SESSION)
+		return -ENOTCONN;
+	return xs_session_uring_cmd(ep->end, xs_ioc_canonical(ioucmd->cmd_op),
+				    u64_to_user_ptr(arg),
+				    issue_flags & IO_URING_F_NONBLOCK);
+}
+
 static void xs_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct xs_endpoint *ep = file->private_data;
@@ -286,6 +306,7 @@ static const struct file_operations xs_fops = {
 	.unlocked_ioctl	= xs_ioctl,
 	/* Every struct is fixed-width and carries pointers as __u64. */
 	.compat_ioctl	= compat_ptr_ioctl,
+	.uring_cmd	= xs_uring_cmd,
 	.show_fdinfo	= xs_show_fdinfo,
 };
 

@@ -45,7 +45,8 @@
 
 /* Feature bits this build of the module implements. */
 #define XS_FEATURES_SUPPORTED \
-	(XS_FEATURE_INFO | XS_FEATURE_SESSIONS | XS_FEATURE_BATCH)
+	(XS_FEATURE_INFO | XS_FEATURE_SESSIONS | XS_FEATURE_BATCH | \
+	 XS_FEATURE_URING_CMD)
 
 struct xs_limits {
 	u32 max_msg_size;

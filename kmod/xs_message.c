@@ -397,12 +397,13 @@ static int xs_out_check(const struct xs_out *m)
 	}
 }
 
-static bool xs_nonblock(struct file *file, u32 flags)
+/* @nowait: the file is O_NONBLOCK, or io_uring asks without blocking. */
+static bool xs_nonblock(bool nowait, u32 flags)
 {
-	return (file->f_flags & O_NONBLOCK) || (flags & XS_NONBLOCK);
+	return nowait || (flags & XS_NONBLOCK);
 }
 
-long xs_ioctl_send(struct file *file, struct xs_end *end, void __user *uarg)
+long xs_ioctl_send(struct xs_end *end, void __user *uarg, bool nowait)
 {
 	struct xs_send s;
 	struct xs_out m;
@@ -422,7 +423,7 @@ long xs_ioctl_send(struct file *file, struct xs_end *end, void __user *uarg)
 		.reply_to = s.reply_to,
 		.payload = u64_to_user_ptr(s.payload),
 		.len = s.payload_len,
-		.nonblock = xs_nonblock(file, s.flags),
+		.nonblock = xs_nonblock(nowait, s.flags),
 	};
 	if (s.kind > U16_MAX)
 		return -EINVAL;
@@ -474,8 +475,7 @@ static int xs_send_one_desc(struct xs_end *end, void __user *udesc,
 	return 0;
 }
 
-long xs_ioctl_send_batch(struct file *file, struct xs_end *end,
-			 void __user *uarg)
+long xs_ioctl_send_batch(struct xs_end *end, void __user *uarg, bool nowait)
 {
 	struct xs_send_batch b;
 	void __user *descs;
@@ -497,7 +497,7 @@ long xs_ioctl_send_batch(struct file *file, struct xs_end *end,
 		bool queued;
 
 		ret = xs_send_one_desc(end, descs + (size_t)i * b.desc_size,
-				       b.desc_size, xs_nonblock(file, b.flags),
+				       b.desc_size, xs_nonblock(nowait, b.flags),
 				       &queued);
 		if (ret) {
 			b.error = ret == -ERESTARTSYS ? -EINTR : ret;
@@ -553,8 +553,7 @@ static int xs_sync_wait(struct xs_end *end, struct xs_sync_waiter *w, u64 id,
 	return ret;
 }
 
-long xs_ioctl_send_sync(struct file *file, struct xs_end *end,
-			void __user *uarg)
+long xs_ioctl_send_sync(struct xs_end *end, void __user *uarg, bool nowait)
 {
 	struct xs_sync_waiter w;
 	struct xs_send_sync s;
@@ -575,7 +574,7 @@ long xs_ioctl_send_sync(struct file *file, struct xs_end *end,
 		.flags = XS_MSGF_SYNC,
 		.payload = u64_to_user_ptr(s.payload),
 		.len = s.payload_len,
-		.nonblock = xs_nonblock(file, s.flags),
+		.nonblock = xs_nonblock(nowait, s.flags),
 		.waiter = &w,
 	};
 	ret = xs_send(end, &m, &s.id);
@@ -782,7 +781,7 @@ static int xs_recv_item(struct xs_end *end, const struct xs_rx_dest *d,
 	return ret;
 }
 
-long xs_ioctl_recv(struct file *file, struct xs_end *end, void __user *uarg)
+long xs_ioctl_recv(struct xs_end *end, void __user *uarg, bool nowait)
 {
 	struct xs_rx_dest d;
 	struct xs_recv r;
@@ -801,7 +800,7 @@ long xs_ioctl_recv(struct file *file, struct xs_end *end, void __user *uarg)
 		.cap = r.buf_len,
 		.uhdr = uarg + offsetof(struct xs_recv, hdr),
 		.peek = r.flags & XS_RECV_PEEK,
-		.nonblock = xs_nonblock(file, r.flags),
+		.nonblock = xs_nonblock(nowait, r.flags),
 	};
 	/* The header is the only output: written in place, before consuming. */
 	return xs_recv_item(end, &d, &r.hdr);

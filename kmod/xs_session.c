@@ -367,15 +367,17 @@ static long xs_ioctl_peer_creds(struct xs_end *end, void __user *uarg)
 long xs_session_ioctl(struct file *file, struct xs_end *end,
 		      unsigned int cmd, void __user *uarg)
 {
+	bool nowait = file->f_flags & O_NONBLOCK;
+
 	switch (cmd) {
 	case XS_IOC_SEND:
-		return xs_ioctl_send(file, end, uarg);
+		return xs_ioctl_send(end, uarg, nowait);
 	case XS_IOC_SEND_SYNC:
-		return xs_ioctl_send_sync(file, end, uarg);
+		return xs_ioctl_send_sync(end, uarg, nowait);
 	case XS_IOC_SEND_BATCH:
-		return xs_ioctl_send_batch(file, end, uarg);
+		return xs_ioctl_send_batch(end, uarg, nowait);
 	case XS_IOC_RECV:
-		return xs_ioctl_recv(file, end, uarg);
+		return xs_ioctl_recv(end, uarg, nowait);
 	case XS_IOC_CANCEL:
 		return xs_ioctl_cancel(end, uarg);
 	case XS_IOC_REJECT:
@@ -392,6 +394,48 @@ long xs_session_ioctl(struct file *file, struct xs_end *end,
 	default:
 		return -ENOTTY;
 	}
+}
+
+/**
+ * xs_session_uring_cmd() - a session call submitted through io_uring
+ * @end:	the session end
+ * @cmd:	the ioctl command it stands for
+ * @uarg:	the ioctl's struct
+ * @nowait:	io_uring's first, non-blocking attempt
+ *
+ * The same handlers, and so the same checks, as the ioctls: uring_cmd
+ * bypasses seccomp, never our own validation.  Where the call would
+ * block, -EAGAIN makes io_uring issue it again from a worker that may
+ * sleep.  A synchronous send, and a batch that may block, go there at
+ * once: giving up halfway would send something twice on the retry.
+ *
+ * Return: what the ioctl returns.
+ */
+int xs_session_uring_cmd(struct xs_end *end, unsigned int cmd,
+			 void __user *uarg, bool nowait)
+{
+	long ret;
+
+	switch (cmd) {
+	case XS_IOC_SEND:
+		ret = xs_ioctl_send(end, uarg, nowait);
+		break;
+	case XS_IOC_RECV:
+		ret = xs_ioctl_recv(end, uarg, nowait);
+		break;
+	case XS_IOC_SEND_SYNC:
+	case XS_IOC_SEND_BATCH:
+		if (nowait)
+			return -EAGAIN;
+		ret = cmd == XS_IOC_SEND_SYNC ?
+		      xs_ioctl_send_sync(end, uarg, false) :
+		      xs_ioctl_send_batch(end, uarg, false);
+		break;
+	default:
+		return -ENOTTY;
+	}
+	/* A worker interrupted by io_uring's cancel: not restartable. */
+	return ret == -ERESTARTSYS ? -EINTR : ret;
 }
 
 __poll_t xs_session_poll(struct file *file, struct xs_end *end,

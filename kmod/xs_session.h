@@ -175,12 +175,12 @@ extern struct list_head xs_conns;
 extern struct mutex xs_conns_lock;
 
 /* xs_message.c */
-long xs_ioctl_send(struct file *file, struct xs_end *end, void __user *uarg);
-long xs_ioctl_send_sync(struct file *file, struct xs_end *end,
-			void __user *uarg);
-long xs_ioctl_send_batch(struct file *file, struct xs_end *end,
-			 void __user *uarg);
-long xs_ioctl_recv(struct file *file, struct xs_end *end, void __user *uarg);
+long xs_ioctl_send(struct xs_end *end, void __user *uarg, bool nowait);
+long xs_ioctl_send_sync(struct xs_end *end, void __user *uarg, bool nowait);
+long xs_ioctl_send_batch(struct xs_end *end, void __user *uarg, bool nowait);
+long xs_ioctl_recv(struct xs_end *end, void __user *uarg, bool nowait);
+int xs_session_uring_cmd(struct xs_end *end, unsigned int cmd,
+			 void __user *uarg, bool nowait);
 ssize_t xs_session_read(struct xs_end *end, void __user *buf, size_t len,
 			bool nonblock);
 ssize_t xs_session_write(struct xs_end *end, const void __user *buf,

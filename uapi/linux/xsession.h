@@ -45,6 +45,7 @@
 #define XS_FEATURE_INFO		_BITULL(0)	/* XS_IOC_INFO */
 #define XS_FEATURE_SESSIONS	_BITULL(1)	/* listeners, sessions, messages */
 #define XS_FEATURE_BATCH	_BITULL(2)	/* XS_IOC_SEND_BATCH */
+#define XS_FEATURE_URING_CMD	_BITULL(3)	/* io_uring: struct xs_uring_cmd */
 
 /*
  * Names are reverse-DNS style: 1 to XS_NAME_MAX - 1 bytes of [a-zA-Z0-9-_.],
@@ -474,6 +475,27 @@ struct xs_peer_creds {
 	__u32 label_cap;
 	__u32 label_len;
 	__u64 reserved[2];
+};
+
+/**
+ * struct xs_uring_cmd - a session call submitted through io_uring
+ * @arg:	user pointer to the call's struct, as for the ioctl.
+ * @reserved:	must be zero.
+ *
+ * An IORING_OP_URING_CMD on a session fd, with cmd_op XS_IOC_SEND,
+ * XS_IOC_RECV, XS_IOC_SEND_SYNC or XS_IOC_SEND_BATCH and this struct in
+ * the SQE's command area, does what the ioctl does, with the same checks,
+ * and completes when the ioctl would return: the CQE's res is its return
+ * value, and the struct at @arg is written back as by the ioctl.  A call
+ * that has to wait (a receive on an empty session, a send to a full ring,
+ * a synchronous send) completes later, so one program can drive many
+ * sessions through one ring.  When the session ends, waiting calls
+ * complete as the ioctls would (-ESHUTDOWN, the END item); a call
+ * cancelled through io_uring completes with -EINTR or -ECANCELED.
+ */
+struct xs_uring_cmd {
+	__u64 arg;
+	__u64 reserved;
 };
 
 #define XS_IOC_MAGIC		0xB9
