@@ -54,6 +54,13 @@ fi
 make -s -C "$top/man" check >"$out/man.log" 2>&1
 result $? "man pages format without a groff warning" "$out/man.log"
 
+# The reStructuredText builds with Sphinx without a single warning.
+mkdir -p "$out/sphinx"
+printf "project = 'xsession'\nmaster_doc = 'index'\n" >"$out/sphinx/conf.py"
+/usr/bin/python3 -m sphinx -q -W -n -c "$out/sphinx" "$top/Documentation" \
+	"$out/sphinx/html" >"$out/sphinx.log" 2>&1
+result $? "Documentation/ builds with Sphinx without warnings" "$out/sphinx.log"
+
 echo "1..$n"
 echo "$p $f $s" >"$out/counts"
 echo "static: $p passed, $f failed, $s skipped"

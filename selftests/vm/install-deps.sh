@@ -14,7 +14,7 @@ PACKAGES=(
 	qemu-system-x86 qemu-system-data	# the VM and qboot.rom
 	busybox-static cpio			# the guest's userland
 	liburing-dev				# io_uring tests
-	sparse python3 groff-base
+	sparse python3 groff-base python3-sphinx
 	clang libclang-rt-14-dev		# libFuzzer, sanitizers for the codec
 	python3-cbor2				# wire-format interop test
 )
