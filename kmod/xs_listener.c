@@ -350,23 +350,14 @@ static int xs_listener_shutdown(struct xs_listener *l, const char *reason,
 
 static long xs_ioctl_listener_cancel(struct xs_listener *l, void __user *uarg)
 {
-	struct xs_cancel c;
-	char *reason = NULL;
-	u32 usize;
+	char *reason;
+	u32 len;
 	int ret;
 
-	ret = xs_copy_struct_in(&c, sizeof(c), sizeof(c), uarg, &usize);
+	ret = xs_cancel_in(uarg, &reason, &len);
 	if (ret)
 		return ret;
-	if (c.flags || c.__pad || !xs_reserved_clear(c.reserved) ||
-	    c.reason_len > XS_REASON_MAX)
-		return -EINVAL;
-	if (c.reason_len) {
-		reason = memdup_user(u64_to_user_ptr(c.reason), c.reason_len);
-		if (IS_ERR(reason))
-			return PTR_ERR(reason);
-	}
-	ret = xs_listener_shutdown(l, reason, c.reason_len);
+	ret = xs_listener_shutdown(l, reason, len);
 	kfree(reason);
 	return ret;
 }

@@ -231,7 +231,7 @@ void xs_end_release(struct xs_end *end)
 }
 
 /* Copy a cancel/reject request and its reason (NULL for none). */
-static int xs_cancel_in(void __user *uarg, char **reason, u32 *len)
+int xs_cancel_in(void __user *uarg, char **reason, u32 *len)
 {
 	struct xs_cancel c;
 	u32 usize;

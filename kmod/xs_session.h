@@ -161,6 +161,7 @@ void xs_conn_put(struct xs_conn *conn);
 void xs_end_terminate_locked(struct xs_end *end, int why, int peer_why,
 			     char *peer_reason, u32 peer_reason_len);
 void xs_end_release(struct xs_end *end);
+int xs_cancel_in(void __user *uarg, char **reason, u32 *len);
 bool xs_end_fits(struct xs_end *end, u32 payload_len);
 void xs_end_flush(struct xs_end *end);
 long xs_session_ioctl(struct file *file, struct xs_end *end,
