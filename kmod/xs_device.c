@@ -82,6 +82,12 @@ struct file *xs_endpoint_file_create(struct xs_end *end, int flags)
 	return file;
 }
 
+/* Every endpoint, /dev/xsession or a server session, has our fops. */
+bool xs_file_is_endpoint(const struct file *file)
+{
+	return file->f_op == &xs_fops;
+}
+
 static int xs_release(struct inode *inode, struct file *file)
 {
 	struct xs_endpoint *ep = file->private_data;
@@ -124,6 +130,7 @@ static long xs_unbound_ioctl(struct file *file, struct xs_endpoint *ep,
 	case XS_IOC_RECV:
 	case XS_IOC_PEER_CREDS:
 	case XS_IOC_SEND_BATCH:
+	case XS_IOC_RING_WAIT:
 		return -ENOTCONN;
 	default:
 		return -ENOTTY;
@@ -144,6 +151,7 @@ static const unsigned int xs_ioc_cmds[] = {
 	[_IOC_NR(XS_IOC_RECV)] = XS_IOC_RECV,
 	[_IOC_NR(XS_IOC_PEER_CREDS)] = XS_IOC_PEER_CREDS,
 	[_IOC_NR(XS_IOC_SEND_BATCH)] = XS_IOC_SEND_BATCH,
+	[_IOC_NR(XS_IOC_RING_WAIT)] = XS_IOC_RING_WAIT,
 };
 
 #define XS_IOC_SIZE_BITS	(_IOC_SIZEMASK << _IOC_SIZESHIFT)
@@ -278,6 +286,16 @@ static int xs_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 				    issue_flags & IO_URING_F_NONBLOCK);
 }
 
+/* Only a session end has something to map: its receive ring. */
+static int xs_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct xs_endpoint *ep = file->private_data;
+
+	if (xs_ep_kind(ep) != XS_EP_SESSION)
+		return -ENODEV;
+	return xs_session_mmap(ep->end, vma);
+}
+
 static void xs_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct xs_endpoint *ep = file->private_data;
@@ -307,6 +325,7 @@ static const struct file_operations xs_fops = {
 	/* Every struct is fixed-width and carries pointers as __u64. */
 	.compat_ioctl	= compat_ptr_ioctl,
 	.uring_cmd	= xs_uring_cmd,
+	.mmap		= xs_mmap,
 	.show_fdinfo	= xs_show_fdinfo,
 };
 

@@ -41,6 +41,9 @@ long xs_ioctl_info(void __user *uarg)
 	info.struct_size[XS_STRUCT_MSG_HDR] = sizeof(struct xs_msg_hdr);
 	info.struct_size[XS_STRUCT_SEND_BATCH] = sizeof(struct xs_send_batch);
 	info.struct_size[XS_STRUCT_SEND_DESC] = sizeof(struct xs_send_desc);
+	info.struct_size[XS_STRUCT_RING_CTL] = sizeof(struct xs_ring_ctl);
+	info.struct_size[XS_STRUCT_RING_WAIT] = sizeof(struct xs_ring_wait);
+	info.struct_size[XS_STRUCT_ITEM] = sizeof(struct xs_item);
 	strscpy(info.version, XS_VERSION, sizeof(info.version));
 	info.max_msg_size = xs_limits.max_msg_size;
 	info.ring_size_default = xs_limits.ring_size_default;

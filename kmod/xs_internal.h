@@ -11,9 +11,11 @@
  *   xs_registry.c  service names, per IPC namespace and domain
  *   xs_creds.c     credentials captured at connect/accept, requirements
  *   xs_ring.c      the receive ring every session end owns
+ *   xs_mmap.c      mapping a ring into the receiver, XS_IOC_RING_WAIT
  *   xs_listener.c  listeners: listen, connect, accept
  *   xs_session.c   sessions: life cycle, activation, cancel, peer death
  *   xs_message.c   send, synchronous send, receive, replies owed
+ *   xs_items.c     files that travel with messages (out-of-line items)
  *   xs_debugfs.c   read-only debugfs view of listeners and sessions
  *
  * Objects and their lifetimes:
@@ -46,7 +48,7 @@
 /* Feature bits this build of the module implements. */
 #define XS_FEATURES_SUPPORTED \
 	(XS_FEATURE_INFO | XS_FEATURE_SESSIONS | XS_FEATURE_BATCH | \
-	 XS_FEATURE_URING_CMD)
+	 XS_FEATURE_URING_CMD | XS_FEATURE_RING_MMAP | XS_FEATURE_ITEMS)
 
 struct xs_limits {
 	u32 max_msg_size;
@@ -61,6 +63,7 @@ extern struct xs_limits xs_limits;
 
 int xs_limits_init(void);
 u32 xs_ring_size_resolve(u32 requested);
+u32 xs_ring_start_index(void);
 
 struct xs_listener;
 struct xs_end;
@@ -119,6 +122,7 @@ static inline void xs_ep_bind(struct xs_endpoint *ep, int kind)
 int xs_device_register(void);
 void xs_device_unregister(void);
 struct file *xs_endpoint_file_create(struct xs_end *end, int flags);
+bool xs_file_is_endpoint(const struct file *file);
 
 int xs_copy_struct_in(void *dst, size_t ksize, size_t min_size,
 		      const void __user *uarg, u32 *usize);

@@ -41,6 +41,21 @@ module_param(max_outstanding, uint, 0444);
 MODULE_PARM_DESC(max_outstanding,
 		 "Requests one session end may have awaiting replies before sends of requests fail with -ENOBUFS (default 1024)");
 
+/*
+ * Not a limit, and the one parameter root may change at run time: where
+ * the indices of rings created from now on start, so a test can put them
+ * just below the 2^32 wrap without first pushing 4 GiB through a ring.
+ */
+static unsigned int ring_start_index;
+module_param(ring_start_index, uint, 0644);
+MODULE_PARM_DESC(ring_start_index,
+		 "Index at which new receive rings start, rounded down to 8 (default 0; for tests of the 2^32 wrap)");
+
+u32 xs_ring_start_index(void)
+{
+	return READ_ONCE(ring_start_index);
+}
+
 struct xs_limits xs_limits;
 EXPORT_SYMBOL_IF_KUNIT(xs_limits);
 

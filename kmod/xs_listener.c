@@ -45,7 +45,8 @@ long xs_ioctl_listen(struct xs_endpoint *ep, void __user *uarg)
 	ret = xs_copy_struct_in(&a, sizeof(a), sizeof(a), uarg, &usize);
 	if (ret)
 		return ret;
-	if ((a.flags & ~(XS_LISTEN_SYSTEM | XS_LISTEN_INACTIVE)) ||
+	if ((a.flags & ~(XS_LISTEN_SYSTEM | XS_LISTEN_INACTIVE |
+			 XS_LISTEN_RING_MMAP)) ||
 	    !xs_reserved_clear(a.reserved) ||
 	    !xs_ring_size_resolve(a.ring_size) ||
 	    a.backlog > xs_limits.backlog_max)
@@ -63,7 +64,8 @@ long xs_ioctl_listen(struct xs_endpoint *ep, void __user *uarg)
 	init_waitqueue_head(&l->wait);
 	l->active = !(a.flags & XS_LISTEN_INACTIVE);
 	l->backlog_max = a.backlog ? a.backlog : xs_limits.backlog_default;
-	l->ring_size = xs_ring_size_resolve(a.ring_size);
+	l->ring.size = xs_ring_size_resolve(a.ring_size);
+	l->ring.mappable = a.flags & XS_LISTEN_RING_MMAP;
 	ret = xs_requirement_from_user(&l->req, a.req_kind, a.req_id);
 	if (ret)
 		goto fail;
@@ -143,18 +145,21 @@ long xs_ioctl_connect(struct file *file, struct xs_endpoint *ep,
 	struct xs_listener *l;
 	struct xs_conn *conn;
 	struct xs_connect c;
-	u32 usize, ring;
+	struct xs_ring_req ring;
+	u32 usize;
 	int ret;
 
 	ret = xs_copy_struct_in(&c, sizeof(c), sizeof(c), uarg, &usize);
 	if (ret)
 		return ret;
-	if ((c.flags & ~(XS_CONNECT_PRIVILEGED | XS_CONNECT_WAIT)) ||
+	if ((c.flags & ~(XS_CONNECT_PRIVILEGED | XS_CONNECT_WAIT |
+			 XS_CONNECT_RING_MMAP)) ||
 	    c.__pad || !xs_reserved_clear(c.reserved) ||
 	    (c.timeout_ns && !(c.flags & XS_CONNECT_WAIT)))
 		return -EINVAL;
-	ring = xs_ring_size_resolve(c.ring_size);
-	if (!ring)
+	ring.size = xs_ring_size_resolve(c.ring_size);
+	ring.mappable = c.flags & XS_CONNECT_RING_MMAP;
+	if (!ring.size)
 		return -EINVAL;
 	ret = xs_name_from_user(name, c.name);
 	if (ret)
@@ -178,7 +183,7 @@ long xs_ioctl_connect(struct file *file, struct xs_endpoint *ep,
 		goto unlock;
 	}
 
-	conn = xs_conn_create(name, ring, l->ring_size);
+	conn = xs_conn_create(name, &ring, &l->ring);
 	if (IS_ERR(conn)) {
 		xs_listener_put(l);
 		ret = PTR_ERR(conn);
@@ -397,6 +402,7 @@ long xs_listener_ioctl(struct file *file, struct xs_listener *l,
 	case XS_IOC_REJECT:
 	case XS_IOC_PEER_CREDS:
 	case XS_IOC_SEND_BATCH:
+	case XS_IOC_RING_WAIT:
 		return -EINVAL;	/* session calls on a listener */
 	default:
 		return -ENOTTY;

@@ -14,6 +14,7 @@
 #include "xs_creds.h"
 #include "xs_internal.h"
 #include "xs_registry.h"
+#include "xs_ring.h"
 
 /**
  * struct xs_listener - a service name and its queue of requests
@@ -25,7 +26,7 @@
  * @backlog:	struct xs_conn.backlog_node, oldest first.
  * @backlog_len: entries in @backlog.
  * @backlog_max: the most @backlog may hold.
- * @ring_size:	receive ring bytes of the server end of each session.
+ * @ring:	the receive ring of the server end of each session.
  * @req:	who may connect.
  * @wait:	accept() and poll() waiters.
  */
@@ -38,7 +39,7 @@ struct xs_listener {
 	struct list_head backlog;
 	u32 backlog_len;
 	u32 backlog_max;
-	u32 ring_size;
+	struct xs_ring_req ring;
 	struct xs_requirement_k req;
 	wait_queue_head_t wait;
 };

@@ -37,6 +37,7 @@ struct xs_out {
 	u32 len;
 	bool nonblock;
 	struct xs_sync_waiter *waiter;
+	struct xs_items *items;
 };
 
 VISIBLE_IF_KUNIT u64 xs_next_id_locked(struct xs_end *end, bool request)
@@ -73,10 +74,15 @@ static int xs_send_state_error(struct xs_end *end)
 	return -ENOTCONN;	/* an undecided server session: activate first */
 }
 
+/*
+ * POLLOUT: room for the smallest message.  On a mapped peer ring this
+ * also asks the receiver to wake us when it frees room, as a sender that
+ * sleeps in xs_wait_for_room() does: poll is about to sleep too.
+ */
 bool xs_end_can_send(struct xs_end *end)
 {
 	return xs_state_can_send(end) &&
-	       xs_ring_free(&xs_peer(end)->rx) >= xs_ring_record_size(0);
+	       xs_ring_room_or_arm(&xs_peer(end)->rx, xs_ring_record_size(0));
 }
 
 /* Is anything left to receive?  Lockless: poll and wait conditions. */
@@ -115,6 +121,7 @@ void xs_end_fail_waiters_locked(struct xs_end *end, int why)
 			.reply_to = id,
 		};
 		w->buf = NULL;
+		w->items = NULL;
 		complete(&w->done);
 	}
 }
@@ -170,7 +177,7 @@ static int xs_request_register_locked(struct xs_end *end,
  * A reply to a synchronous sender: copy it out of the replier's memory
  * before taking the lock, then hand it over.
  */
-static int xs_reply_to_waiter(struct xs_end *end, const struct xs_out *m,
+static int xs_reply_to_waiter(struct xs_end *end, struct xs_out *m,
 			      u64 *id_out)
 {
 	struct xs_conn *conn = end->conn;
@@ -206,11 +213,14 @@ static int xs_reply_to_waiter(struct xs_end *end, const struct xs_out *m,
 			.flags = m->flags,
 			.status = m->status,
 			.payload_len = m->len,
+			.nr_items = m->items ? m->items->nr : 0,
 			.id = *id_out,
 			.reply_to = m->reply_to,
 		};
 		w->buf = buf;
+		w->items = m->items;
 		buf = NULL;
+		m->items = NULL;
 		complete(&w->done);
 	}
 out:
@@ -219,8 +229,12 @@ out:
 	return ret;
 }
 
-/* Under conn->lock, after the payload is in the ring: make it a message. */
-static int xs_commit_locked(struct xs_end *end, const struct xs_out *m,
+/*
+ * Under conn->lock, after the payload is in the ring: make it a message.
+ * Its items are queued before the record is published, so a receiver
+ * that sees the record finds them.
+ */
+static int xs_commit_locked(struct xs_end *end, struct xs_out *m,
 			    struct xs_msg_hdr *hdr, u64 *id_out)
 {
 	struct xs_end *peer = xs_peer(end);
@@ -263,9 +277,15 @@ static int xs_commit_locked(struct xs_end *end, const struct xs_out *m,
 		.flags = m->flags,
 		.status = m->status,
 		.payload_len = m->len,
+		.nr_items = m->items ? m->items->nr : 0,
 		.id = id,
 		.reply_to = m->reply_to,
 	};
+	if (m->items) {
+		/* The producer lock keeps tail where the record starts. */
+		xs_item_queue_add(&peer->rx_items, m->items, id, peer->rx.tail);
+		m->items = NULL;
+	}
 	xs_ring_commit(&peer->rx, m->len);
 	*id_out = id;
 	return 0;
@@ -278,7 +298,7 @@ static int xs_wait_for_room(struct xs_end *end, u32 len)
 	u32 need = xs_ring_record_size(len);
 
 	return wait_event_interruptible(end->wait,
-			xs_ring_free(&peer->rx) >= need ||
+			xs_ring_room_or_arm(&peer->rx, need) ||
 			xs_end_state(end) == XS_ST_ENDED);
 }
 
@@ -312,18 +332,23 @@ static int xs_reply_shortcut(struct xs_end *end, struct xs_out *m,
 }
 
 /**
- * xs_send() - queue one message from @end to its peer
- * @end:	the sending end
- * @m:		what to send
- * @id_out:	the message's id
+ * xs_end_reap_items() - close the items of records released in place
+ * @end:	the receiving end
  *
- * Return: 0; -EMSGSIZE when the payload can never fit; -EAGAIN when the
- * peer's ring is full and @m->nonblock; -ERESTARTSYS on a signal before
- * anything was queued; -ESHUTDOWN once the session ended; -ENOTCONN for
- * an undecided server session; -EINVAL/-EALREADY for a reply that is not
- * owed; -ENOBUFS with too many requests awaiting replies; -EFAULT.
+ * Only when nobody holds its consumer lock: the holder reaps itself.
  */
-static int xs_send(struct xs_end *end, struct xs_out *m, u64 *id_out)
+void xs_end_reap_items(struct xs_end *end)
+{
+	if (list_empty_careful(&end->rx_items.list))
+		return;
+	if (!mutex_trylock(&end->rx_read))
+		return;
+	xs_item_queue_reap(&end->rx_items, &end->rx);
+	mutex_unlock(&end->rx_read);
+}
+
+/* xs_send() without the items' cleanup; see there. */
+static int xs_send_one(struct xs_end *end, struct xs_out *m, u64 *id_out)
 {
 	struct xs_end *peer = xs_peer(end);
 	struct xs_msg_hdr *hdr;
@@ -339,6 +364,8 @@ static int xs_send(struct xs_end *end, struct xs_out *m, u64 *id_out)
 		if (ret <= 0)
 			return ret;
 	}
+	/* A receiver reading in place leaves the reaping to us. */
+	xs_end_reap_items(peer);
 
 	for (;;) {
 		if (m->nonblock) {
@@ -381,6 +408,28 @@ unlock:
 	return ret;
 }
 
+/**
+ * xs_send() - queue one message from @end to its peer
+ * @end:	the sending end
+ * @m:		what to send; its items are consumed whatever happens (queued,
+ *		handed to a waiter, or closed)
+ * @id_out:	the message's id
+ *
+ * Return: 0; -EMSGSIZE when the payload can never fit; -EAGAIN when the
+ * peer's ring is full and @m->nonblock; -ERESTARTSYS on a signal before
+ * anything was queued; -ESHUTDOWN once the session ended; -ENOTCONN for
+ * an undecided server session; -EINVAL/-EALREADY for a reply that is not
+ * owed; -ENOBUFS with too many requests awaiting replies; -EFAULT.
+ */
+static int xs_send(struct xs_end *end, struct xs_out *m, u64 *id_out)
+{
+	int ret = xs_send_one(end, m, id_out);
+
+	xs_items_free(m->items);
+	m->items = NULL;
+	return ret;
+}
+
 /* Validate the kind/status/reply_to combination of a send from userspace. */
 static int xs_out_check(const struct xs_out *m)
 {
@@ -413,8 +462,7 @@ long xs_ioctl_send(struct xs_end *end, void __user *uarg, bool nowait)
 	ret = xs_copy_struct_in(&s, sizeof(s), sizeof(s), uarg, &usize);
 	if (ret)
 		return ret;
-	if ((s.flags & ~XS_NONBLOCK) || s.__pad ||
-	    !xs_reserved_clear(s.reserved))
+	if ((s.flags & ~XS_NONBLOCK) || s.__pad || s.__pad2)
 		return -EINVAL;
 
 	m = (struct xs_out) {
@@ -428,6 +476,9 @@ long xs_ioctl_send(struct xs_end *end, void __user *uarg, bool nowait)
 	if (s.kind > U16_MAX)
 		return -EINVAL;
 	ret = xs_out_check(&m);
+	if (ret)
+		return ret;
+	ret = xs_items_from_user(s.items, s.nr_items, &m.items);
 	if (ret)
 		return ret;
 
@@ -453,7 +504,7 @@ static int xs_send_one_desc(struct xs_end *end, void __user *udesc,
 	ret = copy_struct_from_user(&d, sizeof(d), udesc, desc_size);
 	if (ret)
 		return ret;
-	if (d.__pad || d.kind > U16_MAX)
+	if (d.__pad || d.__pad2 || d.kind > U16_MAX)
 		return -EINVAL;
 	m = (struct xs_out) {
 		.kind = d.kind,
@@ -464,6 +515,8 @@ static int xs_send_one_desc(struct xs_end *end, void __user *udesc,
 		.nonblock = nonblock,
 	};
 	ret = xs_out_check(&m);
+	if (!ret)
+		ret = xs_items_from_user(d.items, d.nr_items, &m.items);
 	if (!ret)
 		ret = xs_send(end, &m, &d.id);
 	if (ret)
@@ -487,7 +540,7 @@ long xs_ioctl_send_batch(struct xs_end *end, void __user *uarg, bool nowait)
 		return ret;
 	if ((b.flags & ~XS_NONBLOCK) || !xs_reserved_clear(b.reserved) ||
 	    b.count > XS_BATCH_MAX ||
-	    b.desc_size < sizeof(struct xs_send_desc) ||
+	    b.desc_size < XS_SEND_DESC_SIZE_VER0 ||
 	    b.desc_size > XS_STRUCT_SIZE_MAX)
 		return -EINVAL;
 
@@ -553,6 +606,40 @@ static int xs_sync_wait(struct xs_end *end, struct xs_sync_waiter *w, u64 id,
 	return ret;
 }
 
+/*
+ * Hand a synchronous sender its reply: the payload into its buffer, the
+ * items installed as descriptors.  Either both go or neither does.
+ */
+static int xs_sync_take_reply(struct xs_send_sync *s, struct xs_sync_waiter *w)
+{
+	int fds[XS_ITEMS_MAX];
+	int ret;
+
+	s->reply_kind = w->hdr.kind;
+	s->reply_status = w->hdr.status;
+	s->reply_flags = w->hdr.flags;
+	s->reply_len = w->hdr.payload_len;
+	s->reply_nr_items = w->hdr.nr_items;
+	if (w->hdr.flags & XS_MSGF_KERNEL)
+		return -ESHUTDOWN;	/* the session ended first */
+	if (s->reply_len > s->reply_cap ||
+	    (w->items && w->items->nr > s->reply_items_cap))
+		return -EMSGSIZE;
+	if (w->items) {
+		ret = xs_items_install(w->items, s->reply_items,
+				       s->reply_items_cap, fds);
+		if (ret)
+			return ret;
+	}
+	if (s->reply_len &&
+	    copy_to_user(u64_to_user_ptr(s->reply_buf), w->buf, s->reply_len)) {
+		if (w->items)
+			xs_items_uninstall(w->items, fds);
+		return -EFAULT;
+	}
+	return 0;
+}
+
 long xs_ioctl_send_sync(struct xs_end *end, void __user *uarg, bool nowait)
 {
 	struct xs_sync_waiter w;
@@ -561,14 +648,16 @@ long xs_ioctl_send_sync(struct xs_end *end, void __user *uarg, bool nowait)
 	u32 usize;
 	int ret;
 
-	ret = xs_copy_struct_in(&s, sizeof(s), sizeof(s), uarg, &usize);
+	ret = xs_copy_struct_in(&s, sizeof(s), XS_SEND_SYNC_SIZE_VER0, uarg,
+				&usize);
 	if (ret)
 		return ret;
-	if ((s.flags & ~XS_NONBLOCK) || !xs_reserved_clear(s.reserved))
+	if ((s.flags & ~XS_NONBLOCK) || s.__pad)
 		return -EINVAL;
 
 	init_completion(&w.done);
 	w.buf = NULL;
+	w.items = NULL;
 	m = (struct xs_out) {
 		.kind = XS_MSG_REQUEST,
 		.flags = XS_MSGF_SYNC,
@@ -577,6 +666,9 @@ long xs_ioctl_send_sync(struct xs_end *end, void __user *uarg, bool nowait)
 		.nonblock = xs_nonblock(nowait, s.flags),
 		.waiter = &w,
 	};
+	ret = xs_items_from_user(s.items, s.nr_items, &m.items);
+	if (ret)
+		return ret;
 	ret = xs_send(end, &m, &s.id);
 	if (ret)
 		return ret;
@@ -589,19 +681,9 @@ long xs_ioctl_send_sync(struct xs_end *end, void __user *uarg, bool nowait)
 		return ret;
 	}
 
-	s.reply_kind = w.hdr.kind;
-	s.reply_status = w.hdr.status;
-	s.reply_flags = w.hdr.flags;
-	s.reply_len = w.hdr.payload_len;
-	if (w.hdr.flags & XS_MSGF_KERNEL)
-		ret = -ESHUTDOWN;	/* the session ended first */
-	else if (s.reply_len > s.reply_cap)
-		ret = -EMSGSIZE;
-	else if (s.reply_len &&
-		 copy_to_user(u64_to_user_ptr(s.reply_buf), w.buf, s.reply_len))
-		ret = -EFAULT;
+	ret = xs_sync_take_reply(&s, &w);
 	kvfree(w.buf);
-
+	xs_items_free(w.items);
 	if (ret == -EFAULT)
 		return ret;
 	if (xs_copy_struct_out(uarg, &s, sizeof(s), usize))
@@ -611,35 +693,67 @@ long xs_ioctl_send_sync(struct xs_end *end, void __user *uarg, bool nowait)
 
 /*
  * Where a received item goes: the payload to @buf, the header either
- * inline before it (read()) or to @uhdr (the ioctl's struct).  Both are
- * written before the item is consumed, so a fault loses nothing.
+ * inline before it (read()) or to @uhdr (the ioctl's struct), the
+ * out-of-line items to @items (installed as descriptors), or nowhere for
+ * read(), which closes them.  All of it is written before the item is
+ * consumed, so a fault loses nothing.
  */
 struct xs_rx_dest {
 	void __user *buf;
 	u32 cap;
 	bool inline_hdr;
 	struct xs_msg_hdr __user *uhdr;
+	u64 items;
+	u32 items_cap;
+	bool drop_items;
 	bool peek;
 	bool nonblock;
 };
 
+static bool xs_dest_fits(const struct xs_rx_dest *d,
+			 const struct xs_msg_hdr *hdr,
+			 const struct xs_items *items)
+{
+	u32 off = d->inline_hdr ? sizeof(*hdr) : 0;
+
+	if (d->cap < off || d->cap - off < hdr->payload_len)
+		return false;
+	return !items || d->drop_items || items->nr <= d->items_cap;
+}
+
 static int xs_deliver(const struct xs_rx_dest *d, const struct xs_msg_hdr *hdr,
-		      const void *payload)
+		      const void *payload, struct xs_items *items)
 {
 	u32 off = d->inline_hdr ? sizeof(*hdr) : 0;
 	void __user *uhdr = d->inline_hdr ? d->buf : d->uhdr;
+	int fds[XS_ITEMS_MAX];
+	bool installed = false;
+	int ret;
 
-	if (d->cap < off || d->cap - off < hdr->payload_len) {
+	if (!xs_dest_fits(d, hdr, items)) {
 		/* Say how much room the item needs; it stays queued. */
 		if (d->uhdr && copy_to_user(d->uhdr, hdr, sizeof(*hdr)))
 			return -EFAULT;
 		return -EMSGSIZE;
 	}
-	if (hdr->payload_len &&
-	    copy_to_user(d->buf + off, payload, hdr->payload_len))
+	if (items && !d->drop_items) {
+		if (d->peek) {
+			ret = xs_items_describe(items, d->items, d->items_cap);
+		} else {
+			ret = xs_items_install(items, d->items, d->items_cap,
+					       fds);
+			installed = !ret;
+		}
+		if (ret)
+			return ret;
+	}
+	if ((hdr->payload_len &&
+	     copy_to_user(d->buf + off, payload, hdr->payload_len)) ||
+	    copy_to_user(uhdr, hdr, sizeof(*hdr))) {
+		if (installed)
+			xs_items_uninstall(items, fds);
 		return -EFAULT;
-	if (copy_to_user(uhdr, hdr, sizeof(*hdr)))
-		return -EFAULT;
+	}
 	return 0;
 }
 
@@ -668,7 +782,7 @@ static int xs_take_final_item(struct xs_end *end, const struct xs_rx_dest *d,
 			.status = end->why,
 			.reply_to = id,
 		};
-		ret = xs_deliver(d, hdr, NULL);
+		ret = xs_deliver(d, hdr, NULL, NULL);
 		if (!ret && !d->peek) {
 			mutex_lock(&conn->lock);
 			xa_erase(&end->pending, id);
@@ -684,10 +798,50 @@ static int xs_take_final_item(struct xs_end *end, const struct xs_rx_dest *d,
 		.status = end->why,
 		.payload_len = end->reason_len,
 	};
-	ret = xs_deliver(d, hdr, end->reason);
+	ret = xs_deliver(d, hdr, end->reason, NULL);
 	if (!ret && !d->peek)
 		WRITE_ONCE(end->end_taken, true);
 	return ret;
+}
+
+/*
+ * Drop the record at head, and with it the items nobody took (after a
+ * local cancel, or from records a receiver released in place).
+ */
+static void xs_rx_consume(struct xs_end *end)
+{
+	xs_ring_consume(&end->rx);
+	xs_item_queue_reap(&end->rx_items, &end->rx);
+}
+
+/*
+ * The record at head, delivered: with its items, found by its id (or
+ * none, when they are gone: the header then says so too).
+ */
+static int xs_take_record(struct xs_end *end, const struct xs_rx_dest *d,
+			  const struct xs_msg_hdr *rec, struct xs_msg_hdr *hdr)
+{
+	struct xs_items *items = NULL;
+	int ret;
+
+	*hdr = *rec;
+	if (hdr->nr_items) {
+		items = xs_item_queue_find(&end->rx_items, hdr->id);
+		hdr->nr_items = items ? items->nr : 0;
+	}
+	ret = xs_deliver(d, hdr, rec + 1, items);
+	if (ret || d->peek)
+		return ret;
+	if (items) {
+		/* Installed (each descriptor holds its own reference), or
+		 * dropped by read(): ours go.
+		 */
+		xs_item_queue_unlink(&end->rx_items, items);
+		xs_items_free(items);
+	}
+	xs_rx_consume(end);
+	wake_up_all(&xs_peer(end)->wait);
+	return 0;
 }
 
 /*
@@ -713,12 +867,12 @@ static int xs_take_after_cancel(struct xs_end *end, const struct xs_rx_dest *d,
 				.status = XS_END_CANCELED,
 				.reply_to = rec->reply_to,
 			};
-			ret = xs_deliver(d, hdr, NULL);
+			ret = xs_deliver(d, hdr, NULL, NULL);
 			if (!ret && !d->peek)
-				xs_ring_consume(&end->rx);
+				xs_rx_consume(end);
 			return ret;
 		}
-		xs_ring_consume(&end->rx);
+		xs_rx_consume(end);
 	}
 }
 
@@ -755,12 +909,7 @@ static int xs_recv_item(struct xs_end *end, const struct xs_rx_dest *d,
 			break;
 		}
 		if (rec) {
-			*hdr = *rec;
-			ret = xs_deliver(d, hdr, rec + 1);
-			if (!ret && !d->peek) {
-				xs_ring_consume(&end->rx);
-				wake_up_all(&xs_peer(end)->wait);
-			}
+			ret = xs_take_record(end, d, rec, hdr);
 			break;
 		}
 		if (ended) {
@@ -792,13 +941,15 @@ long xs_ioctl_recv(struct xs_end *end, void __user *uarg, bool nowait)
 	if (ret)
 		return ret;
 	if ((r.flags & ~(XS_NONBLOCK | XS_RECV_PEEK)) || r.__pad ||
-	    !xs_reserved_clear(r.reserved))
+	    r.__pad2 || (r.items && !r.items_cap))
 		return -EINVAL;
 
 	d = (struct xs_rx_dest) {
 		.buf = u64_to_user_ptr(r.buf),
 		.cap = r.buf_len,
 		.uhdr = uarg + offsetof(struct xs_recv, hdr),
+		.items = r.items,
+		.items_cap = r.items_cap,
 		.peek = r.flags & XS_RECV_PEEK,
 		.nonblock = xs_nonblock(nowait, r.flags),
 	};
@@ -814,6 +965,7 @@ ssize_t xs_session_read(struct xs_end *end, void __user *buf, size_t len,
 		.buf = buf,
 		.cap = min_t(size_t, len, U32_MAX),
 		.inline_hdr = true,
+		.drop_items = true,
 		.nonblock = nonblock,
 	};
 	int ret;
@@ -840,7 +992,7 @@ ssize_t xs_session_write(struct xs_end *end, const void __user *buf,
 		return -EINVAL;
 	if (copy_from_user(&hdr, buf, sizeof(hdr)))
 		return -EFAULT;
-	if (hdr.flags || hdr.__pad || hdr.id ||
+	if (hdr.flags || hdr.nr_items || hdr.id ||
 	    hdr.payload_len != len - sizeof(hdr))
 		return -EINVAL;
 

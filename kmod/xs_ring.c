@@ -13,6 +13,7 @@
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/stddef.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
 
@@ -21,6 +22,10 @@
 #define XS_RING_HDR_SIZE	((u32)sizeof(struct xs_msg_hdr))
 
 static_assert(sizeof(struct xs_msg_hdr) % XS_RING_ALIGN == 0);
+static_assert(XS_RING_RECORD_SIZE(1) == sizeof(struct xs_msg_hdr) + XS_RING_ALIGN);
+/* head and tail on cache lines of their own; the page holds it all. */
+static_assert(offsetof(struct xs_ring_ctl, tail) == 64);
+static_assert(sizeof(struct xs_ring_ctl) == 128);
 
 /*
  * Largest payload whose record size still fits in a u32, so that
@@ -28,19 +33,31 @@ static_assert(sizeof(struct xs_msg_hdr) % XS_RING_ALIGN == 0);
  */
 #define XS_RING_PAYLOAD_LIMIT	(U32_MAX - XS_RING_HDR_SIZE - (XS_RING_ALIGN - 1))
 
+/* The control page of a mappable ring: zeroed, then what it reports. */
+static int xs_ring_init_ctl(struct xs_ring *r, gfp_t gfp)
+{
+	r->ctl_page = alloc_page(gfp);
+	if (!r->ctl_page)
+		return -ENOMEM;
+	r->ctl = page_address(r->ctl_page);
+	r->ctl->size = r->size;
+	return 0;
+}
+
 /**
  * xs_ring_init() - allocate and map a receive ring
  * @r:		the ring; its previous content is ignored
  * @size:	data bytes: a power of two, at least PAGE_SIZE.  The caller
  *		bounds it (xs_info.ring_size_max); the pages are charged to
  *		the current task's memcg.
+ * @mappable:	give it a control page, so userspace can mmap() it.
  *
  * The ring starts empty at index 0.  On failure @r is left zeroed, so
  * xs_ring_destroy() on it is a no-op.
  *
  * Return: 0; -EINVAL for a bad @size; -ENOMEM.
  */
-int xs_ring_init(struct xs_ring *r, u32 size)
+int xs_ring_init(struct xs_ring *r, u32 size, bool mappable)
 {
 	/*
 	 * The pages will be mapped into the receiver's address space: they
@@ -85,6 +102,10 @@ int xs_ring_init(struct xs_ring *r, u32 size)
 	r->data = data;
 	r->size = size;
 	r->nr_pages = nr_pages;
+	if (mappable && xs_ring_init_ctl(r, gfp)) {
+		xs_ring_destroy(r);
+		return -ENOMEM;
+	}
 	return 0;
 
 err_free_pages:
@@ -101,13 +122,15 @@ EXPORT_SYMBOL_IF_KUNIT(xs_ring_init);
  *	already destroyed)
  *
  * __free_page() drops only the ring's own reference, so a page a user
- * mapping still holds stays alive until that mapping goes away.  Leaves
- * @r zeroed.
+ * mapping still holds (data or control) stays alive until that mapping
+ * goes away.  Leaves @r zeroed.
  */
 void xs_ring_destroy(struct xs_ring *r)
 {
 	u32 i;
 
+	if (r->ctl_page)
+		__free_page(r->ctl_page);
 	if (r->data)
 		vunmap(r->data);
 	if (r->pages) {
@@ -172,7 +195,7 @@ u32 xs_ring_used(const struct xs_ring *r)
 	u32 head, tail;
 
 	/* Pair B, for a producer; first, as explained above. */
-	head = smp_load_acquire(&r->head);
+	head = smp_load_acquire(xs_ring_headp(r));
 	/* Pair A, for a consumer. */
 	tail = smp_load_acquire(&r->tail);
 	return tail - head;
@@ -259,6 +282,10 @@ void xs_ring_commit(struct xs_ring *r, u32 payload_len)
 
 	/* Pair A: the record's bytes before the tail that covers them. */
 	smp_store_release(&r->tail, tail + rec);
+	if (r->ctl) {
+		/* Pair A for a receiver in userspace, which reads this copy. */
+		smp_store_release(&r->ctl->tail, tail + rec);
+	}
 }
 EXPORT_SYMBOL_IF_KUNIT(xs_ring_commit);
 
@@ -277,7 +304,7 @@ static const struct xs_msg_hdr *xs_ring_head_record(const struct xs_ring *r,
 	u32 head, tail, used, rec;
 
 	/* One snapshot of head: a concurrent writer must not split it. */
-	head = READ_ONCE(r->head);
+	head = READ_ONCE(*xs_ring_headp(r));
 	/* Pair A: the records below tail are complete. */
 	tail = smp_load_acquire(&r->tail);
 	used = tail - head;
@@ -337,7 +364,7 @@ void xs_ring_consume(struct xs_ring *r)
 		return;
 
 	/* Pair B: our reads of the record before the producer may reuse it. */
-	smp_store_release(&r->head, head + rec);
+	smp_store_release(xs_ring_headp(r), head + rec);
 }
 EXPORT_SYMBOL_IF_KUNIT(xs_ring_consume);
 
@@ -352,7 +379,127 @@ EXPORT_SYMBOL_IF_KUNIT(xs_ring_consume);
 void xs_ring_set_index(struct xs_ring *r, u32 index)
 {
 	index = ALIGN_DOWN(index, XS_RING_ALIGN);
-	WRITE_ONCE(r->head, index);
+	WRITE_ONCE(*xs_ring_headp(r), index);
 	WRITE_ONCE(r->tail, index);
+	if (r->ctl)
+		WRITE_ONCE(r->ctl->tail, index);
 }
 EXPORT_SYMBOL_IF_KUNIT(xs_ring_set_index);
+
+/**
+ * xs_ring_room_or_arm() - is there room, or has a waker been asked for?
+ * @r:		the ring
+ * @need:	bytes the producer needs
+ *
+ * The wait condition of a producer (and the POLLOUT test of a sender):
+ * true when @need bytes are free.  Otherwise, on a mappable ring, it sets
+ * ctl->need_wakeup before it looks again (pair C), so a receiver that
+ * frees room in userspace knows to call XS_IOC_RING_WAIT.  Call it after
+ * the caller is on the wait queue that XS_IOC_RING_WAIT wakes.
+ *
+ * Return: true when @need bytes are free.
+ */
+bool xs_ring_room_or_arm(struct xs_ring *r, u32 need)
+{
+	if (xs_ring_free(r) >= need)
+		return true;
+	if (!r->ctl)
+		return false;	/* the kernel consumes, and wakes, itself */
+	WRITE_ONCE(r->ctl->need_wakeup, 1);
+	/* Pair C: the flag before our second look at head. */
+	smp_mb();
+	return xs_ring_free(r) >= need;
+}
+EXPORT_SYMBOL_IF_KUNIT(xs_ring_room_or_arm);
+
+/**
+ * xs_ring_disarm() - clear the receiver's wake-up request
+ * @r:	the ring
+ *
+ * The caller then wakes every producer waiting for room; a producer that
+ * still finds no room sets the flag again.  Clearing first is what keeps
+ * that second request from being lost.
+ */
+void xs_ring_disarm(struct xs_ring *r)
+{
+	if (!r->ctl)
+		return;
+	WRITE_ONCE(r->ctl->need_wakeup, 0);
+	/* The cleared flag before the producers we wake look at it again. */
+	smp_mb();
+}
+EXPORT_SYMBOL_IF_KUNIT(xs_ring_disarm);
+
+/**
+ * xs_ring_set_ended() - tell a mapped receiver that the session ended
+ * @r:	the ring
+ *
+ * Records already queued stay where they are; the rest is for
+ * XS_IOC_RECV (see the uapi header).
+ */
+void xs_ring_set_ended(struct xs_ring *r)
+{
+	if (r->ctl) {
+		/*
+		 * The end's why and reason, stored before, are visible to a
+		 * receiver that reads ended with acquire and then calls in.
+		 */
+		smp_store_release(&r->ctl->ended, 1);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(xs_ring_set_ended);
+
+/*
+ * The pages of one user mapping are the ring's own, inserted at mmap()
+ * time; the mapping takes its own reference on each, so they outlive the
+ * session for as long as the mapping exists.  Never writable or
+ * executable: the receiver must not be able to change a record under the
+ * kernel (XS_IOC_RECV reads them) or forge one.
+ */
+static int xs_ring_mmap_data(struct xs_ring *r, struct vm_area_struct *vma)
+{
+	unsigned long nr = 2UL * r->nr_pages;
+
+	if (vma->vm_end - vma->vm_start != nr << PAGE_SHIFT)
+		return -EINVAL;
+	if (vma->vm_flags & (VM_WRITE | VM_EXEC))
+		return -EACCES;
+	vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP,
+		     VM_MAYWRITE | VM_MAYEXEC);
+	return vm_insert_pages(vma, vma->vm_start, r->pages, &nr);
+}
+
+static int xs_ring_mmap_ctl(struct xs_ring *r, struct vm_area_struct *vma)
+{
+	if (vma->vm_end - vma->vm_start != PAGE_SIZE)
+		return -EINVAL;
+	if (vma->vm_flags & VM_EXEC)
+		return -EACCES;
+	vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP, VM_MAYEXEC);
+	return vm_insert_page(vma, vma->vm_start, r->ctl_page);
+}
+
+/**
+ * xs_ring_mmap() - map a mappable ring's control page or data pages
+ * @r:		the ring
+ * @vma:	the new mapping: shared; at XS_RING_OFF_CTL one page, at
+ *		XS_RING_OFF_DATA exactly 2 * @r->size bytes, read-only
+ *
+ * Return: 0; -ENODEV when the ring is not mappable; -EINVAL for a
+ * private mapping, a bad offset or length; -EACCES for asking to write
+ * the data or to execute; -ENOMEM.
+ */
+int xs_ring_mmap(struct xs_ring *r, struct vm_area_struct *vma)
+{
+	u64 off = (u64)vma->vm_pgoff << PAGE_SHIFT;
+
+	if (!r->ctl)
+		return -ENODEV;
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (off == XS_RING_OFF_CTL)
+		return xs_ring_mmap_ctl(r, vma);
+	if (off == XS_RING_OFF_DATA)
+		return xs_ring_mmap_data(r, vma);
+	return -EINVAL;
+}

@@ -40,12 +40,18 @@ static void xs_end_init(struct xs_conn *conn, int side)
 	init_waitqueue_head(&end->wait);
 	xa_init(&end->pending);
 	xa_init(&end->owed);
+	xs_item_queue_init(&end->rx_items);
 }
 
-static int xs_end_init_ring(struct xs_end *end, u32 size)
+static int xs_end_init_ring(struct xs_end *end, const struct xs_ring_req *req)
 {
-	end->rx_cap = size;
-	return xs_ring_init(&end->rx, size);
+	int ret;
+
+	end->rx_cap = req->size;
+	ret = xs_ring_init(&end->rx, req->size, req->mappable);
+	if (!ret)
+		xs_ring_set_index(&end->rx, xs_ring_start_index());
+	return ret;
 }
 
 /* Would a message of @payload_len bytes ever fit in @end's ring? */
@@ -58,6 +64,7 @@ bool xs_end_fits(struct xs_end *end, u32 payload_len)
 
 static void xs_end_destroy(struct xs_end *end)
 {
+	xs_item_queue_destroy(&end->rx_items);
 	xs_ring_destroy(&end->rx);
 	/* No file is left, so no waiter can be in @pending. */
 	xa_destroy(&end->pending);
@@ -70,14 +77,15 @@ static void xs_end_destroy(struct xs_end *end)
 /**
  * xs_conn_create() - a new session, both ends pending
  * @name:	the service connected to
- * @client_ring: bytes of the client's receive ring
- * @server_ring: bytes of the server's receive ring
+ * @client_ring: the client's receive ring
+ * @server_ring: the server's receive ring
  *
  * The caller holds the one reference; both rings are charged to the
  * caller's memory cgroup.
  */
-struct xs_conn *xs_conn_create(const char *name, u32 client_ring,
-			       u32 server_ring)
+struct xs_conn *xs_conn_create(const char *name,
+			       const struct xs_ring_req *client_ring,
+			       const struct xs_ring_req *server_ring)
 {
 	struct xs_conn *conn;
 	int ret;
@@ -143,6 +151,7 @@ static bool xs_end_set_ended_locked(struct xs_end *end, int why,
 	end->reason = reason;
 	end->reason_len = reason_len;
 	xs_end_set_state(end, XS_ST_ENDED);
+	xs_ring_set_ended(&end->rx);
 	xs_end_fail_waiters_locked(end, why);
 	wake_up_all(&end->wait);
 	return true;
@@ -386,6 +395,8 @@ long xs_session_ioctl(struct file *file, struct xs_end *end,
 		return xs_ioctl_activate(end);
 	case XS_IOC_PEER_CREDS:
 		return xs_ioctl_peer_creds(end, uarg);
+	case XS_IOC_RING_WAIT:
+		return xs_ioctl_ring_wait(end, uarg, nowait);
 	case XS_IOC_LISTEN:
 	case XS_IOC_CONNECT:
 		return -EISCONN;
@@ -422,6 +433,9 @@ int xs_session_uring_cmd(struct xs_end *end, unsigned int cmd,
 		break;
 	case XS_IOC_RECV:
 		ret = xs_ioctl_recv(end, uarg, nowait);
+		break;
+	case XS_IOC_RING_WAIT:
+		ret = xs_ioctl_ring_wait(end, uarg, nowait);
 		break;
 	case XS_IOC_SEND_SYNC:
 	case XS_IOC_SEND_BATCH:
@@ -505,6 +519,7 @@ void xs_session_show_fdinfo(struct seq_file *m, struct xs_end *end)
 		seq_printf(m, "xs-ended:\t%s\n", xs_why_name(end->why));
 	seq_printf(m, "xs-rx-bytes:\t%u\nxs-rx-size:\t%u\n",
 		   xs_ring_used(&end->rx), end->rx.size);
+	seq_printf(m, "xs-rx-mappable:\t%s\n", end->rx.ctl ? "yes" : "no");
 	seq_printf(m, "xs-awaiting-replies:\t%u\n", end->nr_pending);
 	mutex_unlock(&conn->lock);
 }

@@ -14,6 +14,7 @@
 
 #include "xs_creds.h"
 #include "xs_internal.h"
+#include "xs_items.h"
 #include "xs_ring.h"
 
 enum xs_side {
@@ -40,8 +41,10 @@ enum xs_end_state {
 /**
  * struct xs_sync_waiter - a synchronous sender waiting for its reply
  * @done:	completed, under xs_conn.lock, when @hdr and @buf are set.
- * @hdr:	the reply's header (kind, status, flags, payload_len).
+ * @hdr:	the reply's header (kind, status, flags, payload_len,
+ *		nr_items).
  * @buf:	kvmalloc'ed reply payload, owned by the waiter once done.
+ * @items:	the reply's out-of-line items, owned by the waiter once done.
  *
  * Lives on the waiter's stack; reachable through its end's @pending
  * table only while it waits.
@@ -50,6 +53,7 @@ struct xs_sync_waiter {
 	struct completion done;
 	struct xs_msg_hdr hdr;
 	void *buf;
+	struct xs_items *items;
 };
 
 /**
@@ -66,6 +70,7 @@ struct xs_sync_waiter {
  * @rx:		messages to this end; freed with the session, so a sender
  *		never races with its destruction.
  * @rx_cap:	@rx's size, fixed at creation (the largest record it holds).
+ * @rx_items:	the out-of-line items of messages in @rx.
  * @rx_read:	serializes receivers.
  * @rx_write:	serializes senders into @rx, held across their user copy.
  * @wait:	everything a user of this end waits for: items in @rx, room
@@ -94,6 +99,7 @@ struct xs_end {
 	bool exiting;
 	struct xs_ring rx;
 	u32 rx_cap;
+	struct xs_item_queue rx_items;
 	struct mutex rx_read;	/* see above */
 	struct mutex rx_write;	/* see above */
 	wait_queue_head_t wait;
@@ -154,8 +160,9 @@ static inline struct xs_end *xs_peer(struct xs_end *end)
 }
 
 /* xs_session.c */
-struct xs_conn *xs_conn_create(const char *name, u32 client_ring,
-			       u32 server_ring);
+struct xs_conn *xs_conn_create(const char *name,
+			       const struct xs_ring_req *client_ring,
+			       const struct xs_ring_req *server_ring);
 void xs_conn_get(struct xs_conn *conn);
 void xs_conn_put(struct xs_conn *conn);
 void xs_end_terminate_locked(struct xs_end *end, int why, int peer_why,
@@ -193,5 +200,10 @@ u64 xs_next_id_locked(struct xs_end *end, bool request);
 int xs_reply_id_error(struct xs_end *requester, u64 id);
 #endif
 bool xs_end_can_send(struct xs_end *end);
+void xs_end_reap_items(struct xs_end *end);
+
+/* xs_mmap.c */
+int xs_session_mmap(struct xs_end *end, struct vm_area_struct *vma);
+long xs_ioctl_ring_wait(struct xs_end *end, void __user *uarg, bool nowait);
 
 #endif /* _XS_SESSION_H */

@@ -22,17 +22,23 @@ KUNIT_DEFINE_ACTION_WRAPPER(xs_test_ring_destroy, xs_ring_destroy,
 			    struct xs_ring *);
 
 /* An initialised ring that is destroyed when the test ends, however. */
-static struct xs_ring *xs_test_ring(struct kunit *test, u32 size)
+static struct xs_ring *xs_test_ring_m(struct kunit *test, u32 size,
+				      bool mappable)
 {
 	struct xs_ring *r;
 
 	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, r);
-	KUNIT_ASSERT_EQ(test, xs_ring_init(r, size), 0);
+	KUNIT_ASSERT_EQ(test, xs_ring_init(r, size, mappable), 0);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
 							xs_test_ring_destroy,
 							r), 0);
 	return r;
+}
+
+static struct xs_ring *xs_test_ring(struct kunit *test, u32 size)
+{
+	return xs_test_ring_m(test, size, false);
 }
 
 static u8 xs_test_byte(u64 seq, u32 i)
@@ -55,7 +61,7 @@ static void xs_test_fill(struct xs_msg_hdr *hdr, u64 seq, u32 len)
 	hdr->flags = 0;
 	hdr->payload_len = 0;	/* xs_ring_commit() stores the length */
 	hdr->status = 0;
-	hdr->__pad = 0;
+	hdr->nr_items = 0;
 	hdr->id = seq;
 	hdr->reply_to = ~seq;
 	for (i = 0; i < len; i++)
@@ -149,7 +155,7 @@ static void xs_ring_init_rejects_bad_sizes(struct kunit *test)
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		memset(&r, 0xa5, sizeof(r));
-		KUNIT_EXPECT_EQ_MSG(test, xs_ring_init(&r, bad[i]), -EINVAL,
+		KUNIT_EXPECT_EQ_MSG(test, xs_ring_init(&r, bad[i], false), -EINVAL,
 				    "size %u", bad[i]);
 		/* Left zeroed, whatever it held. */
 		KUNIT_EXPECT_NULL(test, r.pages);
@@ -477,19 +483,18 @@ static void xs_ring_corrupt_header(struct kunit *test)
  * userspace maps): ahead of tail, too far behind, misaligned.  The
  * consumer refuses it, the producer sees no room.
  */
-static void xs_ring_corrupt_index(struct kunit *test)
+static void xs_test_corrupt_index(struct kunit *test, struct xs_ring *r)
 {
-	struct xs_ring *r = xs_test_ring(test, PAGE_SIZE);
 	const u32 bad_offsets[] = { 8, 4, 1, (u32)-PAGE_SIZE - 8, 0x80000000U };
 	u32 head, i;
 
 	xs_test_put(test, r, 1, 64);
 	xs_test_put(test, r, 2, 64);
-	head = r->head;
+	head = *xs_ring_headp(r);
 
 	for (i = 0; i < ARRAY_SIZE(bad_offsets); i++) {
 		/* head = tail + offset: ahead of tail, or > size behind it. */
-		WRITE_ONCE(r->head, r->tail + bad_offsets[i]);
+		WRITE_ONCE(*xs_ring_headp(r), r->tail + bad_offsets[i]);
 		KUNIT_EXPECT_PTR_EQ_MSG(test, xs_ring_peek(r),
 					(const struct xs_msg_hdr *)ERR_PTR(-EIO),
 					"offset %u", bad_offsets[i]);
@@ -498,17 +503,106 @@ static void xs_ring_corrupt_index(struct kunit *test)
 	}
 
 	/* Misaligned, inside the queued bytes. */
-	WRITE_ONCE(r->head, head + 4);
+	WRITE_ONCE(*xs_ring_headp(r), head + 4);
 	KUNIT_EXPECT_PTR_EQ(test, xs_ring_peek(r),
 			    (const struct xs_msg_hdr *)ERR_PTR(-EIO));
 	/* Fewer bytes queued than a header. */
-	WRITE_ONCE(r->head, r->tail - 8);
+	WRITE_ONCE(*xs_ring_headp(r), r->tail - 8);
 	KUNIT_EXPECT_PTR_EQ(test, xs_ring_peek(r),
 			    (const struct xs_msg_hdr *)ERR_PTR(-EIO));
 
-	WRITE_ONCE(r->head, head);
+	WRITE_ONCE(*xs_ring_headp(r), head);
 	xs_test_get(test, r, 1, 64);
 	xs_test_get(test, r, 2, 64);
+}
+
+static void xs_ring_corrupt_index(struct kunit *test)
+{
+	xs_test_corrupt_index(test, xs_test_ring(test, PAGE_SIZE));
+}
+
+/* The same through the control page, where userspace writes head. */
+static void xs_ring_mapped_corrupt_index(struct kunit *test)
+{
+	struct xs_ring *r = xs_test_ring_m(test, PAGE_SIZE, true);
+
+	KUNIT_ASSERT_PTR_EQ(test, xs_ring_headp(r), &r->ctl->head);
+	xs_test_corrupt_index(test, r);
+}
+
+/*
+ * A mappable ring: a control page that reports the size and both
+ * indices, follows the producer and the kernel consumer, and carries
+ * what the kernel tells a receiver.  A plain ring has none.
+ */
+static void xs_ring_mapped_ctl(struct kunit *test)
+{
+	struct xs_ring *plain = xs_test_ring(test, PAGE_SIZE);
+	struct xs_ring *r = xs_test_ring_m(test, 2 * PAGE_SIZE, true);
+
+	KUNIT_EXPECT_NULL(test, plain->ctl);
+	KUNIT_EXPECT_NULL(test, plain->ctl_page);
+	KUNIT_EXPECT_PTR_EQ(test, xs_ring_headp(plain), &plain->head);
+
+	KUNIT_ASSERT_NOT_NULL(test, r->ctl);
+	KUNIT_EXPECT_PTR_EQ(test, (void *)r->ctl, page_address(r->ctl_page));
+	KUNIT_EXPECT_EQ(test, r->ctl->size, 2 * (u32)PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, r->ctl->head, 0U);
+	KUNIT_EXPECT_EQ(test, r->ctl->tail, 0U);
+	KUNIT_EXPECT_EQ(test, r->ctl->ended, 0U);
+
+	xs_test_put(test, r, 1, 20);
+	KUNIT_EXPECT_EQ(test, r->ctl->tail, XS_RING_RECORD_SIZE(20));
+	KUNIT_EXPECT_EQ(test, r->ctl->head, 0U);
+	xs_test_get(test, r, 1, 20);
+	KUNIT_EXPECT_EQ(test, r->ctl->head, XS_RING_RECORD_SIZE(20));
+
+	xs_ring_set_index(r, 0xfffffff3U);
+	KUNIT_EXPECT_EQ(test, r->ctl->head, 0xfffffff0U);
+	KUNIT_EXPECT_EQ(test, r->ctl->tail, 0xfffffff0U);
+	xs_test_put(test, r, 2, 100);
+	KUNIT_EXPECT_EQ(test, r->ctl->tail,
+			0xfffffff0U + XS_RING_RECORD_SIZE(100));
+	xs_test_get(test, r, 2, 100);
+
+	xs_ring_set_ended(r);
+	KUNIT_EXPECT_EQ(test, r->ctl->ended, 1U);
+	/* Harmless on a ring without a control page. */
+	xs_ring_set_ended(plain);
+	xs_ring_disarm(plain);
+}
+
+/*
+ * Pair C: a producer that finds no room asks for a wake-up through the
+ * control page; room it finds on its second look, or later, needs none.
+ */
+static void xs_ring_mapped_wakeup_flag(struct kunit *test)
+{
+	struct xs_ring *plain = xs_test_ring(test, PAGE_SIZE);
+	struct xs_ring *r = xs_test_ring_m(test, PAGE_SIZE, true);
+	u32 half = PAGE_SIZE / 2 - XS_TEST_HDR;
+
+	xs_test_put(test, r, 1, half);
+	KUNIT_EXPECT_TRUE(test, xs_ring_room_or_arm(r, PAGE_SIZE / 2));
+	KUNIT_EXPECT_EQ(test, r->ctl->need_wakeup, 0U);
+	xs_test_put(test, r, 2, half);
+	KUNIT_EXPECT_FALSE(test, xs_ring_room_or_arm(r, 8));
+	KUNIT_EXPECT_EQ(test, r->ctl->need_wakeup, 1U);
+
+	xs_ring_disarm(r);
+	KUNIT_EXPECT_EQ(test, r->ctl->need_wakeup, 0U);
+	xs_test_get(test, r, 1, half);
+	KUNIT_EXPECT_TRUE(test, xs_ring_room_or_arm(r, PAGE_SIZE / 2));
+	KUNIT_EXPECT_FALSE(test, xs_ring_room_or_arm(r, PAGE_SIZE / 2 + 8));
+	KUNIT_EXPECT_EQ(test, r->ctl->need_wakeup, 1U);
+
+	/* A scribbled head: no room, however often the producer looks. */
+	WRITE_ONCE(r->ctl->head, r->tail + 8);
+	KUNIT_EXPECT_FALSE(test, xs_ring_room_or_arm(r, 8));
+
+	/* Without a control page the kernel consumer wakes producers. */
+	xs_test_put(test, plain, 1, PAGE_SIZE - XS_TEST_HDR);
+	KUNIT_EXPECT_FALSE(test, xs_ring_room_or_arm(plain, 8));
 }
 
 static void xs_ring_destroy_after_failed_init(struct kunit *test)
@@ -518,7 +612,7 @@ static void xs_ring_destroy_after_failed_init(struct kunit *test)
 	/* Never initialised. */
 	xs_ring_destroy(&r);
 
-	KUNIT_EXPECT_EQ(test, xs_ring_init(&r, 3 * PAGE_SIZE), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xs_ring_init(&r, 3 * PAGE_SIZE, true), -EINVAL);
 	xs_ring_destroy(&r);
 	xs_ring_destroy(&r);
 
@@ -531,7 +625,7 @@ static void xs_ring_destroy_after_failed_init(struct kunit *test)
 	xs_ring_consume(&r);
 
 	/* Destroy leaves it zeroed, so a second destroy is harmless. */
-	KUNIT_ASSERT_EQ(test, xs_ring_init(&r, PAGE_SIZE), 0);
+	KUNIT_ASSERT_EQ(test, xs_ring_init(&r, PAGE_SIZE, true), 0);
 	xs_ring_destroy(&r);
 	KUNIT_EXPECT_NULL(test, r.pages);
 	KUNIT_EXPECT_NULL(test, r.data);
@@ -635,6 +729,9 @@ static struct kunit_case xs_ring_cases[] = {
 	KUNIT_CASE(xs_ring_can_ever_hold_boundary),
 	KUNIT_CASE(xs_ring_corrupt_header),
 	KUNIT_CASE(xs_ring_corrupt_index),
+	KUNIT_CASE(xs_ring_mapped_corrupt_index),
+	KUNIT_CASE(xs_ring_mapped_ctl),
+	KUNIT_CASE(xs_ring_mapped_wakeup_flag),
 	KUNIT_CASE(xs_ring_destroy_after_failed_init),
 	KUNIT_CASE_SLOW(xs_ring_spsc_concurrent),
 	{}

@@ -51,6 +51,9 @@ XS_TEST(struct_sizes_match_module)
 		XS_STRUCT(XS_STRUCT_MSG_HDR, xs_msg_hdr),
 		XS_STRUCT(XS_STRUCT_SEND_BATCH, xs_send_batch),
 		XS_STRUCT(XS_STRUCT_SEND_DESC, xs_send_desc),
+		XS_STRUCT(XS_STRUCT_RING_CTL, xs_ring_ctl),
+		XS_STRUCT(XS_STRUCT_RING_WAIT, xs_ring_wait),
+		XS_STRUCT(XS_STRUCT_ITEM, xs_item),
 #undef XS_STRUCT
 	};
 	unsigned int n = sizeof(structs) / sizeof(structs[0]), i;

@@ -181,7 +181,7 @@ XS_TEST(batch_struct_checks)
 	bt.b.count = XS_BATCH_MAX + 1;
 	XS_EXPECT_EQ(batch_send(c, &bt), -EINVAL);
 	batch_init(&bt, 1, sizeof(uint32_t));
-	bt.b.desc_size = sizeof(struct xs_send_desc) - 8;
+	bt.b.desc_size = XS_SEND_DESC_SIZE_VER0 - 8;
 	XS_EXPECT_EQ(batch_send(c, &bt), -EINVAL);
 	batch_init(&bt, 1, sizeof(uint32_t));
 	bt.b.descs = 8;

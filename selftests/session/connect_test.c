@@ -156,7 +156,7 @@ XS_TEST(listen_struct_checks)
 	l.size = 4;
 	XS_EXPECT_EQ(xsu_listen_raw(fd, &l), -EINVAL);
 
-	for (bit = 2; bit < 32; bit++) {
+	for (bit = 3; bit < 32; bit++) {	/* 0-2: SYSTEM, INACTIVE, RING_MMAP */
 		xsu_listen_init(&l, name, 1u << bit);
 		XS_EXPECT_EQ(xsu_listen_raw(fd, &l), -EINVAL);
 	}
@@ -281,7 +281,7 @@ XS_TEST(connect_struct_checks)
 	XS_EXPECT_EQ(xsu_connect_raw(fd, &c), -EINVAL);
 	c.size = sizeof(c) - 8;
 	XS_EXPECT_EQ(xsu_connect_raw(fd, &c), -EINVAL);
-	for (i = 2; i < 32; i++) {
+	for (i = 3; i < 32; i++) {	/* 0-2: PRIVILEGED, WAIT, RING_MMAP */
 		xsu_connect_init(&c, name, 1u << i);
 		XS_EXPECT_EQ(xsu_connect_raw(fd, &c), -EINVAL);
 	}

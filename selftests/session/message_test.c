@@ -31,7 +31,7 @@ XS_TEST(oneway_both_directions_exact)
 	XS_EXPECT_EQ(h.flags, 0);
 	XS_EXPECT_EQ(h.payload_len, 5);
 	XS_EXPECT_EQ(h.status, 0);
-	XS_EXPECT_EQ(h.__pad, 0);
+	XS_EXPECT_EQ(h.nr_items, 0);
 	XS_EXPECT_EQ(h.id, cid);
 	XS_EXPECT_EQ(h.reply_to, 0);
 	XS_EXPECT_MEMEQ(buf, "hello\0", 6);
@@ -176,10 +176,10 @@ XS_TEST(send_struct_checks)
 	b.s.__pad = 1;
 	XS_EXPECT_ERRNO(ioctl(c, XS_IOC_SEND, &b.s), EINVAL);
 	RESET();
-	b.s.reserved[0] = 1;
+	b.s.items = 1;		/* items without a count */
 	XS_EXPECT_ERRNO(ioctl(c, XS_IOC_SEND, &b.s), EINVAL);
 	RESET();
-	b.s.reserved[1] = 1;
+	b.s.__pad2 = 1;
 	XS_EXPECT_ERRNO(ioctl(c, XS_IOC_SEND, &b.s), EINVAL);
 	RESET();
 	b.s.size = sizeof(b);
@@ -548,7 +548,10 @@ XS_TEST(recv_struct_checks)
 	b.r.__pad = 1;
 	XS_EXPECT_ERRNO(ioctl(s, XS_IOC_RECV, &b.r), EINVAL);
 	RESET();
-	b.r.reserved[1] = 1;
+	b.r.__pad2 = 1;
+	XS_EXPECT_ERRNO(ioctl(s, XS_IOC_RECV, &b.r), EINVAL);
+	RESET();
+	b.r.items = 8;		/* a place for items, but no room */
 	XS_EXPECT_ERRNO(ioctl(s, XS_IOC_RECV, &b.r), EINVAL);
 	RESET();
 	b.r.size = sizeof(b);
@@ -654,7 +657,7 @@ XS_TEST(read_write_framing)
 	XS_EXPECT_EQ(f.h.flags, 0);
 	XS_EXPECT_EQ(f.h.payload_len, 9);
 	XS_EXPECT_EQ(f.h.status, 0);
-	XS_EXPECT_EQ(f.h.__pad, 0);
+	XS_EXPECT_EQ(f.h.nr_items, 0);
 	XS_EXPECT_NE(f.h.id, 0);
 	XS_EXPECT_EQ(f.h.id & 1, 0);
 	XS_EXPECT_EQ(f.h.reply_to, 0);
@@ -736,7 +739,7 @@ XS_TEST(write_header_checks)
 	f.h.flags = XS_MSGF_KERNEL;
 	XS_EXPECT_ERRNO(write(c, &f, 36), EINVAL);
 	RESET();
-	f.h.__pad = 1;
+	f.h.nr_items = 1;	/* write() cannot carry items */
 	XS_EXPECT_ERRNO(write(c, &f, 36), EINVAL);
 	RESET();
 	XS_EXPECT_ERRNO(write(c, &f, 35), EINVAL);	/* payload_len 4 != 3 */

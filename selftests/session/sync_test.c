@@ -270,7 +270,7 @@ XS_TEST(sync_struct_checks)
 	RESET();
 	b.s.size = 0;
 	XS_EXPECT_ERRNO(ioctl(c, XS_IOC_SEND_SYNC, &b.s), EINVAL);
-	b.s.size = sizeof(b.s) - 8;
+	b.s.size = XS_SEND_SYNC_SIZE_VER0 - 8;
 	XS_EXPECT_ERRNO(ioctl(c, XS_IOC_SEND_SYNC, &b.s), EINVAL);
 	for (bit = 1; bit < 32; bit++) {
 		RESET();
@@ -278,10 +278,10 @@ XS_TEST(sync_struct_checks)
 		XS_EXPECT_ERRNO(ioctl(c, XS_IOC_SEND_SYNC, &b.s), EINVAL);
 	}
 	RESET();
-	b.s.reserved[0] = 1;
+	b.s.items = 1;		/* items without a count */
 	XS_EXPECT_ERRNO(ioctl(c, XS_IOC_SEND_SYNC, &b.s), EINVAL);
 	RESET();
-	b.s.reserved[1] = 1;
+	b.s.__pad = 1;
 	XS_EXPECT_ERRNO(ioctl(c, XS_IOC_SEND_SYNC, &b.s), EINVAL);
 	RESET();
 	b.s.size = sizeof(b);

@@ -283,7 +283,7 @@ XS_TEST(uring_cmd_checks)
 	XS_EXPECT_EQ(wait_cqe_ms(&ring, 5000, NULL), -ENOTCONN);
 	submit_cmd(&ring, c, XS_IOC_SEND, NULL, 1);
 	XS_EXPECT_EQ(wait_cqe_ms(&ring, 5000, NULL), -EFAULT);
-	s.reserved[0] = 1;
+	s.__pad2 = 1;
 	submit_cmd(&ring, c, XS_IOC_SEND, &s, 1);
 	XS_EXPECT_EQ(wait_cqe_ms(&ring, 5000, NULL), -EINVAL);
 

@@ -138,6 +138,37 @@ void xsu_pair(const char *name, int *lfd, int *cfd, int *sfd);
 void xsu_pair_rings(const char *name, uint32_t client_ring,
 		    uint32_t server_ring, int *lfd, int *cfd, int *sfd);
 
+/*
+ * A connected session whose ends both have mappable rings of @ring bytes
+ * (0: the default): XS_LISTEN_RING_MMAP and XS_CONNECT_RING_MMAP.
+ */
+void xsu_pair_mapped(const char *name, uint32_t ring, int *lfd, int *cfd,
+		     int *sfd);
+
+/* ---- mapped rings -------------------------------------------------------- */
+
+/* One end's receive ring, mapped: the control page and the data pages. */
+struct xsu_ring {
+	int fd;
+	struct xs_ring_ctl *ctl;
+	const uint8_t *data;	/* 2 * size bytes, read-only */
+	uint32_t size;
+	uint32_t head;		/* our consumer index, mirrored to ctl->head */
+};
+
+/* mmap() both parts of @fd's ring (asserts) and read its head. */
+void xsu_ring_map(int fd, struct xsu_ring *r);
+void xsu_ring_unmap(struct xsu_ring *r);
+/* The record at our head, or NULL when tail says the ring is empty. */
+const struct xs_msg_hdr *xsu_ring_peek(struct xsu_ring *r);
+/*
+ * Release the record at our head (store head with release), and wake
+ * senders through XS_IOC_RING_WAIT when ctl->need_wakeup asks for it.
+ */
+void xsu_ring_release(struct xsu_ring *r);
+/* XS_IOC_RING_WAIT: 0 or -errno. */
+int xsu_ring_wait(int fd, uint32_t flags, uint64_t timeout_ns);
+
 /* ---- messages ---------------------------------------------------------- */
 
 /* XS_IOC_SEND: 0 (with *@id if @id) or -errno. */

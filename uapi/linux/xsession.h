@@ -46,6 +46,8 @@
 #define XS_FEATURE_SESSIONS	_BITULL(1)	/* listeners, sessions, messages */
 #define XS_FEATURE_BATCH	_BITULL(2)	/* XS_IOC_SEND_BATCH */
 #define XS_FEATURE_URING_CMD	_BITULL(3)	/* io_uring: struct xs_uring_cmd */
+#define XS_FEATURE_RING_MMAP	_BITULL(4)	/* mmap'd receive rings, XS_IOC_RING_WAIT */
+#define XS_FEATURE_ITEMS	_BITULL(5)	/* messages carry fds and sealed memfds */
 
 /*
  * Names are reverse-DNS style: 1 to XS_NAME_MAX - 1 bytes of [a-zA-Z0-9-_.],
@@ -73,6 +75,9 @@ enum xs_struct_index {
 	XS_STRUCT_MSG_HDR,
 	XS_STRUCT_SEND_BATCH,
 	XS_STRUCT_SEND_DESC,
+	XS_STRUCT_RING_CTL,
+	XS_STRUCT_RING_WAIT,
+	XS_STRUCT_ITEM,
 	XS_STRUCT_COUNT,
 };
 
@@ -119,6 +124,7 @@ struct xs_info {
 /* xs_listen.flags */
 #define XS_LISTEN_SYSTEM	_BITUL(0)	/* system domain: CAP_SYS_ADMIN */
 #define XS_LISTEN_INACTIVE	_BITUL(1)	/* queue requests until XS_IOC_ACTIVATE */
+#define XS_LISTEN_RING_MMAP	_BITUL(2)	/* accepted sessions' rings can be mmap'd */
 
 /* xs_listen.req_kind: who may connect, checked before the server sees it */
 enum xs_requirement {
@@ -159,6 +165,7 @@ struct xs_listen {
 /* xs_connect.flags */
 #define XS_CONNECT_PRIVILEGED	_BITUL(0)	/* look only in the system domain */
 #define XS_CONNECT_WAIT		_BITUL(1)	/* return once the server decided */
+#define XS_CONNECT_RING_MMAP	_BITUL(2)	/* this end's ring can be mmap'd */
 
 /**
  * struct xs_connect - connect an unbound endpoint by name (XS_IOC_CONNECT)
@@ -248,23 +255,66 @@ enum xs_end_reason {
  * @payload_len: bytes of payload that follow the header.
  * @status:	XS_MSG_ERROR_REPLY: the sender's error code (or, with
  *		XS_MSGF_KERNEL, an enum xs_end_reason); XS_MSG_END: an enum xs_end_reason.
+ *
+ * Ids: requests have odd ids, other messages even ones, each kind
+ * numbered upwards on its own; 0 for items the kernel made.
+ *
+ * @nr_items:	out-of-line items (struct xs_item) the message carries:
+ *		XS_IOC_RECV installs them (see struct xs_recv).
  * @id:		the kernel's id of this message, unique per session and
- *		direction: requests have odd ids, other messages even ones,
- *		each kind numbered upwards on its own; 0 for items the
- *		kernel made.
+ *		direction (see above).
  * @reply_to:	XS_MSG_REPLY and XS_MSG_ERROR_REPLY: the request's id.
  *
  * read() returns one header followed by its payload; write() takes the
- * same layout with @id zero (the kernel assigns it).
+ * same layout with @id and @nr_items zero (the kernel assigns the id;
+ * items need XS_IOC_SEND).  read() has nowhere to put items: like read()
+ * on an AF_UNIX socket, it delivers the message and closes its items,
+ * and @nr_items says how many there were.
  */
 struct xs_msg_hdr {
 	__u16 kind;
 	__u16 flags;
 	__u32 payload_len;
 	__u32 status;
-	__u32 __pad;
+	__u32 nr_items;
 	__u64 id;
 	__u64 reply_to;
+};
+
+/* Kinds of out-of-line items (struct xs_item.type). */
+enum xs_item_type {
+	/*
+	 * Any open file but a /dev/xsession endpoint, an AF_UNIX socket or
+	 * an io_uring: the files that can hold other files in flight, and so
+	 * build a reference cycle nothing would collect.
+	 */
+	XS_ITEM_FD = 1,
+	/*
+	 * A memfd sealed with at least F_SEAL_WRITE | F_SEAL_SHRINK |
+	 * F_SEAL_GROW (XS_MEMFD_SEALS): the receiver can map and parse it
+	 * in place, knowing that its content and size cannot change.
+	 */
+	XS_ITEM_MEMFD,
+};
+
+#define XS_MEMFD_SEALS		0x000e	/* F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE */
+#define XS_ITEMS_MAX		64	/* items per message */
+
+/**
+ * struct xs_item - one out-of-line item of a message
+ * @type:	enum xs_item_type.
+ * @fd:		sending: the descriptor to pass (taken at send time: the
+ *		sender may close it right after).  Receiving: the new
+ *		descriptor, O_CLOEXEC; -1 with XS_RECV_PEEK.
+ * @size:	out: for XS_ITEM_MEMFD its size in bytes (fixed by its
+ *		seals), else 0.  Must be zero when sending.
+ * @reserved:	must be zero when sending; zero when received.
+ */
+struct xs_item {
+	__u32 type;
+	__s32 fd;
+	__u64 size;
+	__u64 reserved;
 };
 
 /* xs_send.flags, xs_send_sync.flags, xs_recv.flags */
@@ -285,7 +335,14 @@ struct xs_msg_hdr {
  *		the receiver's ring, else -EMSGSIZE.
  * @__pad:	must be zero.
  * @id:		out: the message's id.
- * @reserved:	must be zero.
+ * @items:	user pointer to @nr_items struct xs_item (0 for none).
+ * @nr_items:	out-of-line items, at most XS_ITEMS_MAX.
+ * @__pad2:	must be zero.
+ *
+ * Every item is checked and its file taken before anything is queued: a
+ * bad item (-EBADF for a closed fd, -EINVAL for a refused file or an
+ * unsealed memfd) queues nothing.  The files travel with the message and
+ * are closed if it is never received.
  */
 struct xs_send {
 	__u32 size;
@@ -297,7 +354,9 @@ struct xs_send {
 	__u32 payload_len;
 	__u32 __pad;
 	__u64 id;
-	__u64 reserved[2];
+	__u64 items;
+	__u32 nr_items;
+	__u32 __pad2;
 };
 
 /**
@@ -309,6 +368,10 @@ struct xs_send {
  * @payload_len: payload bytes.
  * @__pad:	must be zero.
  * @id:		out: the message's id, once it is queued.
+ * @items:	as xs_send.items (this field and the next are absent from a
+ *		descriptor of XS_SEND_DESC_SIZE_VER0 bytes).
+ * @nr_items:	as xs_send.nr_items.
+ * @__pad2:	must be zero.
  */
 struct xs_send_desc {
 	__u32 kind;
@@ -318,7 +381,12 @@ struct xs_send_desc {
 	__u32 payload_len;
 	__u32 __pad;
 	__u64 id;
+	__u64 items;
+	__u32 nr_items;
+	__u32 __pad2;
 };
+
+#define XS_SEND_DESC_SIZE_VER0	40	/* sizeof first published struct xs_send_desc */
 
 #define XS_BATCH_MAX		1024	/* descriptors in one XS_IOC_SEND_BATCH */
 
@@ -372,7 +440,15 @@ struct xs_send_batch {
  *		@reply_cap the call fails with -EMSGSIZE and the reply is
  *		dropped: size the buffer for the largest reply.
  * @reply_flags: out: XS_MSGF_* of the reply.
- * @reserved:	must be zero.
+ * @items:	user pointer to the request's items (as xs_send.items).
+ * @nr_items:	the request's items, at most XS_ITEMS_MAX.
+ * @reply_items_cap: struct xs_item slots at @reply_items.
+ * @reply_items: user pointer where the reply's items are installed (as
+ *		xs_recv.items); when the reply carries more than
+ *		@reply_items_cap the call fails with -EMSGSIZE, as for a
+ *		payload that does not fit.
+ * @reply_nr_items: out: the reply's items.
+ * @__pad:	must be zero.
  *
  * A signal that arrives after the request was queued ends the call with
  * -EINTR (never a restart, which would send it twice).  When the session
@@ -394,8 +470,15 @@ struct xs_send_sync {
 	__u32 reply_status;
 	__u32 reply_len;
 	__u32 reply_flags;
-	__u64 reserved[2];
+	__u64 items;
+	__u32 nr_items;
+	__u32 reply_items_cap;
+	__u64 reply_items;
+	__u32 reply_nr_items;
+	__u32 __pad;
 };
+
+#define XS_SEND_SYNC_SIZE_VER0	80	/* sizeof first published struct xs_send_sync */
 
 /**
  * struct xs_recv - take the next item (XS_IOC_RECV)
@@ -406,8 +489,17 @@ struct xs_send_sync {
  *		call fails with -EMSGSIZE, @hdr says the size needed and the
  *		item stays queued.
  * @__pad:	must be zero.
- * @hdr:	out: the item's header.
- * @reserved:	must be zero.
+ * @hdr:	out: the item's header; hdr.nr_items says how many
+ *		out-of-line items came with it.
+ * @items:	user pointer to @items_cap struct xs_item, where the
+ *		message's items are written: each file is installed as a
+ *		new descriptor (O_CLOEXEC).  A message with more items than
+ *		@items_cap fails with -EMSGSIZE and stays queued, as for a
+ *		payload that does not fit.  So does one whose descriptors
+ *		cannot all be installed (-EMFILE at RLIMIT_NOFILE, or the
+ *		LSM's refusal): none of them is then left installed.
+ * @items_cap:	struct xs_item slots at @items.
+ * @__pad2:	must be zero.
  */
 struct xs_recv {
 	__u32 size;
@@ -416,7 +508,9 @@ struct xs_recv {
 	__u32 buf_len;
 	__u32 __pad;
 	struct xs_msg_hdr hdr;
-	__u64 reserved[2];
+	__u64 items;
+	__u32 items_cap;
+	__u32 __pad2;
 };
 
 /**
@@ -477,20 +571,128 @@ struct xs_peer_creds {
 	__u64 reserved[2];
 };
 
+/*
+ * Mapped receive rings.
+ *
+ * Every session end receives into a ring of variable-size records.  An
+ * end created with XS_CONNECT_RING_MMAP (client) or accepted from a
+ * listener with XS_LISTEN_RING_MMAP (server) can map that ring and read
+ * its messages in place, with no system call per message:
+ *
+ *	ctl  = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+ *		    fd, XS_RING_OFF_CTL);
+ *	data = mmap(NULL, 2 * ctl->size, PROT_READ, MAP_SHARED,
+ *		    fd, XS_RING_OFF_DATA);
+ *
+ * The data area is ctl->size bytes (a power of two of pages) mapped twice
+ * in a row, so every record is contiguous even where it wraps.  It is
+ * read-only: a mapping asking for write access is refused (-EACCES) and
+ * mprotect() cannot add it.  A record is a struct xs_msg_hdr followed by
+ * hdr.payload_len bytes of payload, padded with zeroes to a multiple of
+ * 8 bytes: XS_RING_RECORD_SIZE(hdr.payload_len) bytes at offset
+ * (index & (size - 1)).
+ *
+ * Indices.  head and tail are free-running __u32 byte counters that wrap
+ * at 2^32; tail - head (in __u32 arithmetic) is the number of bytes
+ * queued, head == tail means empty.  The kernel alone moves tail; the
+ * receiver alone moves head, one whole record at a time.
+ *
+ * Memory ordering, in pairs:
+ *  (A) The kernel writes a whole record, then stores tail with release
+ *	semantics.  The receiver loads tail with acquire semantics
+ *	(__atomic_load_n(&ctl->tail, __ATOMIC_ACQUIRE)) before it reads
+ *	any record below it.
+ *  (B) The receiver finishes reading a record, then stores head with
+ *	release semantics (__atomic_store_n(&ctl->head, head,
+ *	__ATOMIC_RELEASE)).  The kernel loads head with acquire semantics
+ *	before it reuses those bytes.
+ *  (C) A sender that finds the ring full sets need_wakeup, issues a full
+ *	barrier, and checks head again before it sleeps.  The receiver
+ *	stores head, issues a full barrier (__atomic_thread_fence(
+ *	__ATOMIC_SEQ_CST)), then loads need_wakeup; when it is set, it
+ *	calls XS_IOC_RING_WAIT (XS_NONBLOCK will do) to wake the sender.
+ *
+ * Trust.  The kernel never reads anything from the control page but head,
+ * and checks it before use: a head that is misaligned or more than size
+ * bytes behind tail only makes the ring look full to senders (who then
+ * wait, interruptibly, as for a receiver that does not read), and, for
+ * XS_IOC_RECV, makes the ring report -EIO.  A receiver that scribbles on
+ * its control page corrupts its own view and nothing else.
+ *
+ * The end.  When the session ends the kernel sets ended.  Records already
+ * in the ring stay readable in place; what the kernel makes itself (an
+ * error reply for each request still awaiting a reply, then the END
+ * item) is taken with XS_IOC_RECV once the ring is empty, as is
+ * everything after this end's own cancel (XS_IOC_RECV then turns replies
+ * still queued into error replies, as without a mapping).  The simplest
+ * correct receiver switches to XS_IOC_RECV as soon as it sees ended.
+ * XS_IOC_RECV and read() keep working on a mapped ring, consuming from
+ * the same head; do not mix them with reading in place concurrently.
+ */
+#define XS_RING_OFF_CTL		0x00000000ULL
+#define XS_RING_OFF_DATA	0x10000000ULL
+
+/* Bytes a record with @len bytes of payload takes in a ring. */
+#define XS_RING_RECORD_SIZE(len) \
+	((__u32)sizeof(struct xs_msg_hdr) + (((__u32)(len) + 7) & ~7U))
+
+/**
+ * struct xs_ring_ctl - the control page of a mapped receive ring
+ * @head:	the receiver's consumer index (see above).
+ * @__pad0:	keeps @head on a cache line of its own.
+ * @tail:	the kernel's producer index.
+ * @size:	data bytes of the ring.
+ * @need_wakeup: non-zero while a sender waits for room (pair C).
+ * @ended:	non-zero once the session has ended.
+ * @__pad1:	unused, zero.
+ *
+ * Only @head is the receiver's to write.
+ */
+struct xs_ring_ctl {
+	__u32 head;
+	__u32 __pad0[15];
+	__u32 tail;
+	__u32 size;
+	__u32 need_wakeup;
+	__u32 ended;
+	__u32 __pad1[12];
+};
+
+/**
+ * struct xs_ring_wait - wake senders, wait for records (XS_IOC_RING_WAIT)
+ * @size:	sizeof(struct xs_ring_wait).
+ * @flags:	XS_NONBLOCK: do not sleep.
+ * @timeout_ns:	relative deadline, 0 for none (-ETIMEDOUT).
+ * @reserved:	must be zero.
+ *
+ * First wakes every sender that waits for room in this end's ring (the
+ * caller has moved head), then returns 0 as soon as there is something to
+ * receive: a record in the ring, or, once the session ended, the kernel's
+ * own items (take those with XS_IOC_RECV).  -EAGAIN with XS_NONBLOCK or
+ * O_NONBLOCK when there is nothing yet; -EINTR on a signal.  Works on
+ * any session end, mapped or not.
+ */
+struct xs_ring_wait {
+	__u32 size;
+	__u32 flags;
+	__u64 timeout_ns;
+	__u64 reserved[2];
+};
+
 /**
  * struct xs_uring_cmd - a session call submitted through io_uring
  * @arg:	user pointer to the call's struct, as for the ioctl.
  * @reserved:	must be zero.
  *
  * An IORING_OP_URING_CMD on a session fd, with cmd_op XS_IOC_SEND,
- * XS_IOC_RECV, XS_IOC_SEND_SYNC or XS_IOC_SEND_BATCH and this struct in
- * the SQE's command area, does what the ioctl does, with the same checks,
- * and completes when the ioctl would return: the CQE's res is its return
- * value, and the struct at @arg is written back as by the ioctl.  A call
- * that has to wait (a receive on an empty session, a send to a full ring,
- * a synchronous send) completes later, so one program can drive many
- * sessions through one ring.  When the session ends, waiting calls
- * complete as the ioctls would (-ESHUTDOWN, the END item); a call
+ * XS_IOC_RECV, XS_IOC_SEND_SYNC, XS_IOC_SEND_BATCH or XS_IOC_RING_WAIT and
+ * this struct in the SQE's command area, does what the ioctl does, with
+ * the same checks, and completes when the ioctl would return: the CQE's res
+ * is its return value, and the struct at @arg is written back as by the
+ * ioctl.  A call that has to wait (a receive on an empty session, a send
+ * to a full ring, a synchronous send) completes later, so one program can
+ * drive many sessions through one ring.  When the session ends, waiting
+ * calls complete as the ioctls would (-ESHUTDOWN, the END item); a call
  * cancelled through io_uring completes with -EINTR or -ECANCELED.
  */
 struct xs_uring_cmd {
@@ -519,5 +721,7 @@ struct xs_uring_cmd {
 #define XS_IOC_RECV		_IOWR(XS_IOC_MAGIC, 0x09, struct xs_recv)
 #define XS_IOC_PEER_CREDS	_IOWR(XS_IOC_MAGIC, 0x0a, struct xs_peer_creds)
 #define XS_IOC_SEND_BATCH	_IOWR(XS_IOC_MAGIC, 0x0b, struct xs_send_batch)
+/* Mapped ring: wake senders waiting for room, wait for something to receive. */
+#define XS_IOC_RING_WAIT	_IOW(XS_IOC_MAGIC, 0x0c, struct xs_ring_wait)
 
 #endif /* _UAPI_LINUX_XSESSION_H */
