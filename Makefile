@@ -7,6 +7,7 @@
 #   make demo         build, boot a VM, load the module, run the demo
 #   make check        build and run every test (VM, debug kernel, host)
 #   make check-host   run the selftests against the module loaded here
+#   make bench        xsession against AF_UNIX, pipes, binder, futex (a VM)
 #   make install      module (+ depmod), library, headers, pkg-config file
 
 VERSION := $(shell cat VERSION)
@@ -34,7 +35,7 @@ INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR ?=
 
 .PHONY: all module lib examples selftests install demo check check-host \
-	deps clean kdir fuzz
+	deps clean kdir fuzz bench
 
 all: module lib
 
@@ -75,6 +76,10 @@ check: deps
 # Fuzz the message decoder (FUZZ_TIME seconds, default 30).
 fuzz: deps
 	$(MAKE) -C libuser/fuzz run FUZZ_TIME=$(or $(FUZZ_TIME),30)
+
+# Not a test: measures, in one VM boot, and writes build/bench/.
+bench: deps
+	selftests/bench/bench.sh
 
 check-host: selftests
 	selftests/check-host.sh
