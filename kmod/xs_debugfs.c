@@ -33,7 +33,7 @@ static void xs_debugfs_end(struct seq_file *m, struct xs_end *end)
 	if (end->has_creds)
 		seq_printf(m, " pid=%d", pid_nr(end->creds.tgid));
 	seq_printf(m, " rx=%u/%u awaiting=%u", xs_ring_used(&end->rx),
-		   end->rx.size, end->nr_pending);
+		   end->rx.size, end->reqs.nr_awaited);
 }
 
 static int xs_debugfs_state_show(struct seq_file *m, void *unused)

@@ -15,6 +15,7 @@
  *   xs_listener.c  listeners: listen, connect, accept
  *   xs_session.c   sessions: life cycle, activation, cancel, peer death
  *   xs_message.c   send, synchronous send, receive, replies owed
+ *   xs_requests.c  the requests an end sent that are owed a reply
  *   xs_items.c     files that travel with messages (out-of-line items)
  *   xs_debugfs.c   read-only debugfs view of listeners and sessions
  *

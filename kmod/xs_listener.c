@@ -287,7 +287,9 @@ static long xs_ioctl_accept(struct file *file, struct xs_listener *l,
 		xs_conn_put(conn);
 	} while (true);
 
-	/* From here on the backlog's conn reference belongs to the file. */
+	/* From here on the server end's ring is the accepting task's. */
+	xs_ring_set_owner(&conn->end[XS_SIDE_SERVER].rx);
+	/* And the backlog's conn reference belongs to the file. */
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
 		ret = fd;

@@ -17,6 +17,8 @@
 #include <kunit/visibility.h>
 #include <linux/export.h>
 #include <linux/fs.h>
+#include <linux/log2.h>
+#include <linux/overflow.h>
 #include <linux/stddef.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
@@ -36,9 +38,34 @@ struct xs_out {
 	const void __user *payload;
 	u32 len;
 	bool nonblock;
+	bool wake_sync;
 	struct xs_sync_waiter *waiter;
 	struct xs_items *items;
 };
+
+/*
+ * Wake whoever waits on @end.  @sync: the waker is about to sleep (a
+ * synchronous sender, or a server that replies and then receives), so
+ * the scheduler may run the woken task on the waker's CPU at once, as
+ * binder does, instead of sending an IPI to another.
+ */
+static void xs_wake(struct xs_end *end, bool sync)
+{
+	if (sync)
+		wake_up_sync(&end->wait);
+	else
+		wake_up_all(&end->wait);
+}
+
+/* Hand @w its reply (filled in by the caller); @w may be gone after. */
+static void xs_sync_done_locked(struct xs_end *requester,
+				struct xs_sync_waiter *w, bool sync)
+{
+	lockdep_assert_held(&requester->conn->lock);
+	/* The reply's fields before the flag the waiter looks at. */
+	smp_store_release(&w->done, true);
+	xs_wake(requester, sync);
+}
 
 VISIBLE_IF_KUNIT u64 xs_next_id_locked(struct xs_end *end, bool request)
 {
@@ -92,7 +119,7 @@ bool xs_end_has_items(struct xs_end *end)
 		return !xs_ring_empty(&end->rx);
 	if (!xs_ring_empty(&end->rx))
 		return true;	/* after a local cancel, maybe a reply to convert */
-	return READ_ONCE(end->nr_pending) || !READ_ONCE(end->end_taken);
+	return READ_ONCE(end->reqs.nr_awaited) || !READ_ONCE(end->end_taken);
 }
 
 /**
@@ -100,77 +127,87 @@ bool xs_end_has_items(struct xs_end *end)
  * @end:	an end that just ended
  * @why:	enum xs_end_reason, reported as the reply's status
  *
- * Asynchronous entries stay in @end->pending: xs_recv_item() turns them
- * into error replies once the ring is drained.
+ * Asynchronous requests stay awaited: xs_recv_item() turns them into
+ * error replies once the ring is drained.
  */
 void xs_end_fail_waiters_locked(struct xs_end *end, int why)
 {
 	struct xs_sync_waiter *w;
-	unsigned long id;
+	struct xs_req *r;
 
 	lockdep_assert_held(&end->conn->lock);
-	xa_for_each(&end->pending, id, w) {
-		if (xa_is_value(w))
+	list_for_each_entry(r, &end->reqs.list, lnode) {
+		w = r->waiter;
+		if (!r->awaited || !w)
 			continue;
-		xa_erase(&end->pending, id);
-		end->nr_pending--;
+		xs_reqs_withdraw(&end->reqs, r);
 		w->hdr = (struct xs_msg_hdr) {
 			.kind = XS_MSG_ERROR_REPLY,
 			.flags = XS_MSGF_KERNEL,
 			.status = why,
-			.reply_to = id,
+			.reply_to = r->id,
 		};
 		w->buf = NULL;
 		w->items = NULL;
-		complete(&w->done);
+		/* The caller wakes every waiter of @end next. */
+		smp_store_release(&w->done, true);
 	}
 }
 
 /*
- * Check that @end owes a reply to @m->reply_to and find who waits for it.
- * Returns the requester's pending entry (NULL when the requester stopped
- * waiting: the reply is then accepted and dropped) or an ERR_PTR.
+ * Check that @end owes a reply to @m->reply_to.  Returns the peer's
+ * request (its @awaited and @waiter say who, if anyone, waits for the
+ * reply) or an ERR_PTR.
  */
-static void *xs_reply_target_locked(struct xs_end *end, const struct xs_out *m)
+static struct xs_req *xs_reply_target_locked(struct xs_end *end,
+					     const struct xs_out *m)
 {
 	struct xs_end *peer = xs_peer(end);
+	struct xs_req *r = xs_reqs_find(&peer->reqs, m->reply_to);
 
-	if (!xa_load(&end->owed, m->reply_to))
-		return ERR_PTR(xs_reply_id_error(peer, m->reply_to));
-	return xa_load(&peer->pending, m->reply_to);
+	return r ? r : ERR_PTR(xs_reply_id_error(peer, m->reply_to));
 }
 
-/* The reply settles the debt and, if still awaited, the request. */
-static void xs_reply_settle_locked(struct xs_end *end, u64 reply_to)
+/* The reply settles the request: the peer no longer awaits it. */
+static void xs_reply_settle_locked(struct xs_end *end, struct xs_req *r)
 {
-	struct xs_end *peer = xs_peer(end);
-
-	xa_erase(&end->owed, reply_to);
-	if (xa_erase(&peer->pending, reply_to))
-		peer->nr_pending--;
+	xs_reqs_remove(&xs_peer(end)->reqs, r);
 }
 
-/* Register a request as owed by the peer and pending at @end. */
-static int xs_request_register_locked(struct xs_end *end,
-				      const struct xs_out *m, u64 id)
-{
-	struct xs_end *peer = xs_peer(end);
-	void *entry = m->waiter ? (void *)m->waiter : xa_mk_value(0);
-	int ret;
+/* Largest reply buffer an end keeps for the next synchronous reply. */
+#define XS_REPLY_BUF_KEEP	(256 * 1024)
 
-	if (end->nr_pending >= xs_limits.max_outstanding)
-		return -ENOBUFS;
-	ret = xa_insert(&end->pending, id, entry, GFP_KERNEL_ACCOUNT);
-	if (ret)
-		return ret;
-	ret = xa_insert(&peer->owed, id, xa_mk_value(m->flags),
-			GFP_KERNEL_ACCOUNT);
-	if (ret) {
-		xa_erase(&end->pending, id);
-		return ret;
-	}
-	end->nr_pending++;
-	return 0;
+/*
+ * A buffer for a synchronous reply of @len bytes to @requester: the one
+ * its last synchronous reply came in, when that is large enough, so a
+ * steady stream of replies costs no allocation and no zeroing of fresh
+ * memory.  Stale bytes never leak: a reply is delivered only once all
+ * of its @len bytes were copied in.
+ */
+static struct xs_reply_buf *xs_reply_buf_get(struct xs_end *requester,
+					     u32 len)
+{
+	struct xs_reply_buf *b = xchg(&requester->reply_buf, NULL);
+	u32 cap;
+
+	if (b && b->cap >= len)
+		return b;
+	kvfree(b);
+	cap = max_t(u32, len, 256);
+	if (cap <= XS_REPLY_BUF_KEEP)
+		cap = roundup_pow_of_two(cap);
+	b = kvmalloc(struct_size(b, data, cap), GFP_KERNEL_ACCOUNT);
+	if (b)
+		b->cap = cap;
+	return b;
+}
+
+/* The waiter is done with @b: keep it for the next reply, or free it. */
+static void xs_reply_buf_put(struct xs_end *requester, struct xs_reply_buf *b)
+{
+	if (b && (b->cap > XS_REPLY_BUF_KEEP ||
+		  cmpxchg(&requester->reply_buf, NULL, b)))
+		kvfree(b);
 }
 
 /*
@@ -181,18 +218,17 @@ static int xs_reply_to_waiter(struct xs_end *end, struct xs_out *m,
 			      u64 *id_out)
 {
 	struct xs_conn *conn = end->conn;
+	struct xs_reply_buf *buf;
 	struct xs_sync_waiter *w;
-	void *buf = NULL;
+	struct xs_req *r;
 	int ret = 0;
 
-	if (m->len) {
-		buf = kvmalloc(m->len, GFP_KERNEL_ACCOUNT);
-		if (!buf)
-			return -ENOMEM;
-		if (copy_from_user(buf, m->payload, m->len)) {
-			kvfree(buf);
-			return -EFAULT;
-		}
+	buf = xs_reply_buf_get(xs_peer(end), m->len);
+	if (!buf)
+		return -ENOMEM;
+	if (copy_from_user(buf->data, m->payload, m->len)) {
+		xs_reply_buf_put(xs_peer(end), buf);
+		return -EFAULT;
 	}
 
 	mutex_lock(&conn->lock);
@@ -200,14 +236,16 @@ static int xs_reply_to_waiter(struct xs_end *end, struct xs_out *m,
 		ret = xs_send_state_error(end);
 		goto out;
 	}
-	w = xs_reply_target_locked(end, m);
-	if (IS_ERR(w)) {
-		ret = PTR_ERR(w);
+	r = xs_reply_target_locked(end, m);
+	if (IS_ERR(r)) {
+		ret = PTR_ERR(r);
 		goto out;
 	}
+	/* The waiter may have given up while we copied: then it is dropped. */
+	w = r->awaited ? r->waiter : NULL;
 	*id_out = xs_next_id_locked(end, false);
-	xs_reply_settle_locked(end, m->reply_to);
-	if (w && !xa_is_value(w)) {
+	xs_reply_settle_locked(end, r);
+	if (w) {
 		w->hdr = (struct xs_msg_hdr) {
 			.kind = m->kind,
 			.flags = m->flags,
@@ -221,11 +259,11 @@ static int xs_reply_to_waiter(struct xs_end *end, struct xs_out *m,
 		w->items = m->items;
 		buf = NULL;
 		m->items = NULL;
-		complete(&w->done);
+		xs_sync_done_locked(xs_peer(end), w, m->wake_sync);
 	}
 out:
 	mutex_unlock(&conn->lock);
-	kvfree(buf);
+	xs_reply_buf_put(xs_peer(end), buf);
 	return ret;
 }
 
@@ -238,9 +276,9 @@ static int xs_commit_locked(struct xs_end *end, struct xs_out *m,
 			    struct xs_msg_hdr *hdr, u64 *id_out)
 {
 	struct xs_end *peer = xs_peer(end);
-	void *target;
+	struct xs_req *r;
+	bool awaited;
 	u64 id;
-	int ret;
 
 	if (!xs_state_can_send(end))
 		return xs_send_state_error(end);
@@ -248,20 +286,21 @@ static int xs_commit_locked(struct xs_end *end, struct xs_out *m,
 	switch (m->kind) {
 	case XS_MSG_REQUEST:
 		id = xs_next_id_locked(end, true);
-		ret = xs_request_register_locked(end, m, id);
-		if (ret) {
+		r = xs_reqs_add(&end->reqs, id, m->flags, m->waiter);
+		if (IS_ERR(r)) {
 			end->next_req_seq--;
-			return ret;
+			return PTR_ERR(r);
 		}
 		break;
 	case XS_MSG_REPLY:
 	case XS_MSG_ERROR_REPLY:
-		target = xs_reply_target_locked(end, m);
-		if (IS_ERR(target))
-			return PTR_ERR(target);
+		r = xs_reply_target_locked(end, m);
+		if (IS_ERR(r))
+			return PTR_ERR(r);
+		awaited = r->awaited;
 		id = xs_next_id_locked(end, false);
-		xs_reply_settle_locked(end, m->reply_to);
-		if (!target) {
+		xs_reply_settle_locked(end, r);
+		if (!awaited) {
 			/* The requester stopped waiting meanwhile: drop it. */
 			*id_out = id;
 			return 1;
@@ -311,22 +350,26 @@ static int xs_wait_for_room(struct xs_end *end, u32 len)
 static int xs_reply_shortcut(struct xs_end *end, struct xs_out *m,
 			     u64 *id_out)
 {
-	void *target;
+	enum { DROP, WAITER, RING } route = DROP;
+	struct xs_req *r;
+	int ret = 0;
 
 	mutex_lock(&end->conn->lock);
-	target = xs_state_can_send(end) ? xs_reply_target_locked(end, m) :
-		 ERR_PTR(xs_send_state_error(end));
-	if (!IS_ERR(target) && !target) {
+	r = xs_state_can_send(end) ? xs_reply_target_locked(end, m) :
+	    ERR_PTR(xs_send_state_error(end));
+	if (IS_ERR(r)) {
+		ret = PTR_ERR(r);
+	} else if (!r->awaited) {
 		*id_out = xs_next_id_locked(end, false);
-		xs_reply_settle_locked(end, m->reply_to);
+		xs_reply_settle_locked(end, r);
+	} else {
+		route = r->waiter ? WAITER : RING;
 	}
 	mutex_unlock(&end->conn->lock);
 
-	if (IS_ERR(target))
-		return PTR_ERR(target);
-	if (!target)
-		return 0;
-	if (!xa_is_value(target))
+	if (ret || route == DROP)
+		return ret;
+	if (route == WAITER)
 		return xs_reply_to_waiter(end, m, id_out);
 	return 1;
 }
@@ -366,6 +409,10 @@ static int xs_send_one(struct xs_end *end, struct xs_out *m, u64 *id_out)
 	}
 	/* A receiver reading in place leaves the reaping to us. */
 	xs_end_reap_items(peer);
+	/* A ring gets its pages with its first message. */
+	ret = xs_ring_populate(&peer->rx);
+	if (ret)
+		return ret;
 
 	for (;;) {
 		if (m->nonblock) {
@@ -402,7 +449,7 @@ static int xs_send_one(struct xs_end *end, struct xs_out *m, u64 *id_out)
 	if (ret > 0)
 		ret = 0;	/* a reply nobody awaits any more */
 	else if (!ret)
-		wake_up_all(&peer->wait);
+		xs_wake(peer, m->wake_sync);
 unlock:
 	mutex_unlock(&peer->rx_write);
 	return ret;
@@ -452,7 +499,9 @@ static bool xs_nonblock(bool nowait, u32 flags)
 	return nowait || (flags & XS_NONBLOCK);
 }
 
-long xs_ioctl_send(struct xs_end *end, void __user *uarg, bool nowait)
+/* XS_IOC_SEND; @wake_sync: the caller is about to sleep (see xs_wake()). */
+static long xs_send_ioctl(struct xs_end *end, void __user *uarg, bool nowait,
+			  bool wake_sync)
 {
 	struct xs_send s;
 	struct xs_out m;
@@ -472,6 +521,7 @@ long xs_ioctl_send(struct xs_end *end, void __user *uarg, bool nowait)
 		.payload = u64_to_user_ptr(s.payload),
 		.len = s.payload_len,
 		.nonblock = xs_nonblock(nowait, s.flags),
+		.wake_sync = wake_sync,
 	};
 	if (s.kind > U16_MAX)
 		return -EINVAL;
@@ -486,6 +536,26 @@ long xs_ioctl_send(struct xs_end *end, void __user *uarg, bool nowait)
 	if (ret)
 		return ret;
 	return xs_copy_struct_out(uarg, &s, sizeof(s), usize);
+}
+
+long xs_ioctl_send(struct xs_end *end, void __user *uarg, bool nowait)
+{
+	return xs_send_ioctl(end, uarg, nowait, false);
+}
+
+/**
+ * xs_ioctl_send_first() - the send of a call that then waits
+ * @end:	the sending end
+ * @usend:	struct xs_send, as for XS_IOC_SEND
+ * @nowait:	O_NONBLOCK
+ * @will_sleep:	the caller will wait next (see xs_wake())
+ *
+ * Return: as XS_IOC_SEND.
+ */
+long xs_ioctl_send_first(struct xs_end *end, void __user *usend, bool nowait,
+			 bool will_sleep)
+{
+	return xs_send_ioctl(end, usend, nowait, will_sleep);
 }
 
 /*
@@ -573,19 +643,21 @@ long xs_ioctl_send_batch(struct xs_end *end, void __user *uarg, bool nowait)
 static int xs_sync_wait(struct xs_end *end, struct xs_sync_waiter *w, u64 id,
 			u64 timeout_ns)
 {
+	struct xs_req *r;
 	long left;
 	int ret = 0;
 
 	if (timeout_ns) {
 		unsigned long t = nsecs_to_jiffies(timeout_ns);
 
-		left = wait_for_completion_interruptible_timeout(&w->done,
-								 max(t, 1UL));
+		left = wait_event_interruptible_timeout(end->wait,
+				smp_load_acquire(&w->done), max(t, 1UL));
 		if (left == 0)
 			ret = -ETIMEDOUT;
 		else if (left < 0)
 			ret = -EINTR;
-	} else if (wait_for_completion_interruptible(&w->done)) {
+	} else if (wait_event_interruptible(end->wait,
+					    smp_load_acquire(&w->done))) {
 		ret = -EINTR;
 	}
 	if (!ret)
@@ -596,12 +668,11 @@ static int xs_sync_wait(struct xs_end *end, struct xs_sync_waiter *w, u64 id,
 	 * twice.  If a reply completed @w meanwhile, take it after all.
 	 */
 	mutex_lock(&end->conn->lock);
-	if (xa_load(&end->pending, id) == w) {
-		xa_erase(&end->pending, id);
-		end->nr_pending--;
-	} else {
+	r = xs_reqs_find(&end->reqs, id);
+	if (r && r->awaited && r->waiter == w)
+		xs_reqs_withdraw(&end->reqs, r);
+	else
 		ret = 0;
-	}
 	mutex_unlock(&end->conn->lock);
 	return ret;
 }
@@ -632,7 +703,8 @@ static int xs_sync_take_reply(struct xs_send_sync *s, struct xs_sync_waiter *w)
 			return ret;
 	}
 	if (s->reply_len &&
-	    copy_to_user(u64_to_user_ptr(s->reply_buf), w->buf, s->reply_len)) {
+	    copy_to_user(u64_to_user_ptr(s->reply_buf), w->buf->data,
+			 s->reply_len)) {
 		if (w->items)
 			xs_items_uninstall(w->items, fds);
 		return -EFAULT;
@@ -655,7 +727,7 @@ long xs_ioctl_send_sync(struct xs_end *end, void __user *uarg, bool nowait)
 	if ((s.flags & ~XS_NONBLOCK) || s.__pad)
 		return -EINVAL;
 
-	init_completion(&w.done);
+	w.done = false;
 	w.buf = NULL;
 	w.items = NULL;
 	m = (struct xs_out) {
@@ -664,6 +736,7 @@ long xs_ioctl_send_sync(struct xs_end *end, void __user *uarg, bool nowait)
 		.payload = u64_to_user_ptr(s.payload),
 		.len = s.payload_len,
 		.nonblock = xs_nonblock(nowait, s.flags),
+		.wake_sync = true,	/* we sleep until the reply */
 		.waiter = &w,
 	};
 	ret = xs_items_from_user(s.items, s.nr_items, &m.items);
@@ -682,7 +755,7 @@ long xs_ioctl_send_sync(struct xs_end *end, void __user *uarg, bool nowait)
 	}
 
 	ret = xs_sync_take_reply(&s, &w);
-	kvfree(w.buf);
+	xs_reply_buf_put(end, w.buf);
 	xs_items_free(w.items);
 	if (ret == -EFAULT)
 		return ret;
@@ -759,34 +832,32 @@ static int xs_deliver(const struct xs_rx_dest *d, const struct xs_msg_hdr *hdr,
 
 /*
  * The ring is drained and the session over: error replies, then END.
- * Once an end has ended, its @why and @reason never change and only its
- * receiver (holding rx_read, as we do) removes @pending entries, so the
- * copies to userspace need not hold conn->lock.
+ * Once an end has ended, its @why and @reason never change, nobody can
+ * reply any more, and only its receiver (holding rx_read, as we do)
+ * removes requests, so the copies to userspace need not hold conn->lock.
  */
 static int xs_take_final_item(struct xs_end *end, const struct xs_rx_dest *d,
 			      struct xs_msg_hdr *hdr)
 {
 	struct xs_conn *conn = end->conn;
-	unsigned long id = 0;
-	void *entry;
+	struct xs_req *r;
 	int ret;
 
 	mutex_lock(&conn->lock);
-	entry = xa_find(&end->pending, &id, ULONG_MAX, XA_PRESENT);
+	r = xs_reqs_first_awaited(&end->reqs);
 	mutex_unlock(&conn->lock);
 
-	if (entry) {
+	if (r) {
 		*hdr = (struct xs_msg_hdr) {
 			.kind = XS_MSG_ERROR_REPLY,
 			.flags = XS_MSGF_KERNEL,
 			.status = end->why,
-			.reply_to = id,
+			.reply_to = r->id,
 		};
 		ret = xs_deliver(d, hdr, NULL, NULL);
 		if (!ret && !d->peek) {
 			mutex_lock(&conn->lock);
-			xa_erase(&end->pending, id);
-			end->nr_pending--;
+			xs_reqs_remove(&end->reqs, r);
 			mutex_unlock(&conn->lock);
 		}
 		return ret;
@@ -930,14 +1001,29 @@ static int xs_recv_item(struct xs_end *end, const struct xs_rx_dest *d,
 	return ret;
 }
 
-long xs_ioctl_recv(struct xs_end *end, void __user *uarg, bool nowait)
+/**
+ * xs_ioctl_recv() - XS_IOC_RECV, optionally sending a message first
+ * @end:	the receiving end
+ * @uarg:	struct xs_recv
+ * @nowait:	O_NONBLOCK, or io_uring's first attempt
+ * @may_retry:	a call that answers -EAGAIN is made again from scratch (io_uring's
+ *		first attempt): a send would then go twice, so a call with
+ *		one is left for the retry
+ *
+ * Return: 0; XS_IOC_SEND's error when the send fails (nothing received);
+ * the receive's error, where -EINTR replaces a restart once a message
+ * went out.
+ */
+long xs_ioctl_recv(struct xs_end *end, void __user *uarg, bool nowait,
+		   bool may_retry)
 {
 	struct xs_rx_dest d;
 	struct xs_recv r;
 	u32 usize;
 	int ret;
 
-	ret = xs_copy_struct_in(&r, sizeof(r), sizeof(r), uarg, &usize);
+	ret = xs_copy_struct_in(&r, sizeof(r), XS_RECV_SIZE_VER0, uarg,
+				&usize);
 	if (ret)
 		return ret;
 	if ((r.flags & ~(XS_NONBLOCK | XS_RECV_PEEK)) || r.__pad ||
@@ -953,8 +1039,22 @@ long xs_ioctl_recv(struct xs_end *end, void __user *uarg, bool nowait)
 		.peek = r.flags & XS_RECV_PEEK,
 		.nonblock = xs_nonblock(nowait, r.flags),
 	};
+	if (r.send) {
+		if (may_retry)
+			return -EAGAIN;
+		/*
+		 * A server answering and then waiting for the next request:
+		 * when nothing waits for us, we will sleep right after.
+		 */
+		ret = xs_ioctl_send_first(end, u64_to_user_ptr(r.send), nowait,
+					  !d.nonblock && !xs_end_has_items(end));
+		if (ret)
+			return ret;
+	}
 	/* The header is the only output: written in place, before consuming. */
-	return xs_recv_item(end, &d, &r.hdr);
+	ret = xs_recv_item(end, &d, &r.hdr);
+	/* Once a message went out, a restart would send it again. */
+	return ret == -ERESTARTSYS && r.send ? -EINTR : ret;
 }
 
 ssize_t xs_session_read(struct xs_end *end, void __user *buf, size_t len,

@@ -55,12 +55,17 @@ static int xs_ring_wait_items(struct xs_end *end, u64 timeout_ns)
  * @end:	the receiving end
  * @uarg:	struct xs_ring_wait
  * @nowait:	O_NONBLOCK, or io_uring's first attempt
+ * @may_retry:	io_uring's first attempt: a call with a message to send
+ *		is left for the retry, which would send it again
  *
- * Return: 0 when there is something to receive; -EAGAIN without waiting;
- * -ETIMEDOUT; -ERESTARTSYS or -EINTR on a signal; -EINVAL; -EFAULT.
+ * Return: 0 when there is something to receive; XS_IOC_SEND's error when
+ * the send fails; -EAGAIN without waiting; -ETIMEDOUT; -ERESTARTSYS or
+ * -EINTR on a signal; -EINVAL; -EFAULT.
  */
-long xs_ioctl_ring_wait(struct xs_end *end, void __user *uarg, bool nowait)
+long xs_ioctl_ring_wait(struct xs_end *end, void __user *uarg, bool nowait,
+			bool may_retry)
 {
+	bool nonblock = nowait;
 	struct xs_ring_wait w;
 	u32 usize;
 	int ret;
@@ -68,8 +73,17 @@ long xs_ioctl_ring_wait(struct xs_end *end, void __user *uarg, bool nowait)
 	ret = xs_copy_struct_in(&w, sizeof(w), sizeof(w), uarg, &usize);
 	if (ret)
 		return ret;
-	if ((w.flags & ~XS_NONBLOCK) || !xs_reserved_clear(w.reserved))
+	if ((w.flags & ~XS_NONBLOCK) || w.reserved)
 		return -EINVAL;
+	nonblock |= w.flags & XS_NONBLOCK;
+	if (w.send) {
+		if (may_retry)
+			return -EAGAIN;
+		ret = xs_ioctl_send_first(end, u64_to_user_ptr(w.send), nowait,
+					  !nonblock && !xs_end_has_items(end));
+		if (ret)
+			return ret;
+	}
 
 	/*
 	 * The caller may have moved head since any of the peer's senders
@@ -82,7 +96,9 @@ long xs_ioctl_ring_wait(struct xs_end *end, void __user *uarg, bool nowait)
 
 	if (xs_end_has_items(end))
 		return 0;
-	if (nowait || (w.flags & XS_NONBLOCK))
+	if (nonblock)
 		return -EAGAIN;
-	return xs_ring_wait_items(end, w.timeout_ns);
+	ret = xs_ring_wait_items(end, w.timeout_ns);
+	/* Once a message went out, a restart would send it again. */
+	return ret == -ERESTARTSYS && w.send ? -EINTR : ret;
 }

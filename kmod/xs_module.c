@@ -8,6 +8,8 @@
 
 #include "xs_internal.h"
 #include "xs_registry.h"
+#include "xs_requests.h"
+#include "xs_session.h"
 
 static int __init xs_init(void)
 {
@@ -16,20 +18,32 @@ static int __init xs_init(void)
 	ret = xs_limits_init();
 	if (ret)
 		return ret;
-	ret = xs_registry_init();
+	ret = xs_reqs_cache_init();
 	if (ret)
 		return ret;
+	ret = xs_session_cache_init();
+	if (ret)
+		goto err_reqs;
+	ret = xs_registry_init();
+	if (ret)
+		goto err_sessions;
 	xs_debugfs_init();
 	/* Last: from here on userspace can reach us. */
 	ret = xs_device_register();
-	if (ret) {
-		xs_debugfs_exit();
-		xs_registry_exit();
-		return ret;
-	}
+	if (ret)
+		goto err_debugfs;
 
 	pr_info("loaded version %s (uapi %d)\n", XS_VERSION, XS_UAPI_VERSION);
 	return 0;
+
+err_debugfs:
+	xs_debugfs_exit();
+	xs_registry_exit();
+err_sessions:
+	xs_session_cache_exit();
+err_reqs:
+	xs_reqs_cache_exit();
+	return ret;
 }
 
 static void __exit xs_exit(void)
@@ -37,6 +51,8 @@ static void __exit xs_exit(void)
 	xs_device_unregister();
 	xs_debugfs_exit();
 	xs_registry_exit();
+	xs_session_cache_exit();
+	xs_reqs_cache_exit();
 	pr_info("unloaded\n");
 }
 

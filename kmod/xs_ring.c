@@ -11,7 +11,9 @@
 #include <linux/export.h>
 #include <linux/gfp.h>
 #include <linux/log2.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/stddef.h>
 #include <linux/string.h>
@@ -44,50 +46,64 @@ static int xs_ring_init_ctl(struct xs_ring *r, gfp_t gfp)
 	return 0;
 }
 
+/*
+ * The pages will be mapped into the receiver's address space: they must
+ * not carry anyone's old data.  The size is the caller's choice, so a
+ * failure is an error for it (no warning, no OOM kill on its behalf).
+ */
+#define XS_RING_GFP	(GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN | \
+			 __GFP_RETRY_MAYFAIL)
+
 /**
- * xs_ring_init() - allocate and map a receive ring
+ * xs_ring_init() - set up a receive ring, without its data pages yet
  * @r:		the ring; its previous content is ignored
  * @size:	data bytes: a power of two, at least PAGE_SIZE.  The caller
- *		bounds it (xs_info.ring_size_max); the pages are charged to
- *		the current task's memcg.
+ *		bounds it (xs_info.ring_size_max).
  * @mappable:	give it a control page, so userspace can mmap() it.
  *
- * The ring starts empty at index 0.  On failure @r is left zeroed, so
+ * The data pages come with the first message or mapping
+ * (xs_ring_populate()): a session that is opened and closed, or stays
+ * idle, never pays for them.  They are charged to the memory cgroup of
+ * the ring's owner: the current task, until xs_ring_set_owner().  The
+ * ring starts empty at index 0.  On failure @r is left zeroed, so
  * xs_ring_destroy() on it is a no-op.
  *
  * Return: 0; -EINVAL for a bad @size; -ENOMEM.
  */
 int xs_ring_init(struct xs_ring *r, u32 size, bool mappable)
 {
-	/*
-	 * The pages will be mapped into the receiver's address space: they
-	 * must not carry anyone's old data.  The size is the caller's
-	 * choice, so a failure is an error for it (no warning, no OOM kill
-	 * on its behalf).
-	 */
-	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN |
-			  __GFP_RETRY_MAYFAIL;
-	struct page **pages;
-	u32 nr_pages, i;
-	void *data;
-
 	memset(r, 0, sizeof(*r));
 	if (size < PAGE_SIZE || !is_power_of_2(size))
 		return -EINVAL;
+	r->size = size;
+	r->nr_pages = size >> PAGE_SHIFT;
+	mutex_init(&r->populate_lock);
+	r->memcg = get_mem_cgroup_from_mm(current->mm);
+	if (mappable && xs_ring_init_ctl(r, XS_RING_GFP)) {
+		xs_ring_destroy(r);
+		return -ENOMEM;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(xs_ring_init);
 
-	nr_pages = size >> PAGE_SHIFT;
+/* The data pages, each twice in a row in @pages and in the mapping. */
+static void *xs_ring_alloc_data(u32 nr_pages, struct page ***pagesp)
+{
+	struct page **pages;
+	void *data;
+	u32 i;
+
 	pages = kvcalloc(2 * (size_t)nr_pages, sizeof(*pages),
 			 GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!pages)
-		return -ENOMEM;
-
+		return NULL;
 	for (i = 0; i < nr_pages; i++) {
-		pages[i] = alloc_page(gfp);
+		pages[i] = alloc_page(XS_RING_GFP);
 		if (!pages[i])
 			goto err_free_pages;
 		pages[nr_pages + i] = pages[i];
 	}
-
 	/*
 	 * Each page twice in a row: a record that wraps past the end of the
 	 * ring is contiguous in this mapping, so neither side ever splits a
@@ -97,24 +113,73 @@ int xs_ring_init(struct xs_ring *r, u32 size, bool mappable)
 	data = vmap(pages, 2 * nr_pages, VM_MAP, PAGE_KERNEL);
 	if (!data)
 		goto err_free_pages;
-
-	r->pages = pages;
-	r->data = data;
-	r->size = size;
-	r->nr_pages = nr_pages;
-	if (mappable && xs_ring_init_ctl(r, gfp)) {
-		xs_ring_destroy(r);
-		return -ENOMEM;
-	}
-	return 0;
+	*pagesp = pages;
+	return data;
 
 err_free_pages:
 	for (i = 0; i < nr_pages && pages[i]; i++)
 		__free_page(pages[i]);
 	kvfree(pages);
-	return -ENOMEM;
+	return NULL;
 }
-EXPORT_SYMBOL_IF_KUNIT(xs_ring_init);
+
+/**
+ * xs_ring_populate() - give the ring its data pages, if it has none yet
+ * @r:	an initialised ring
+ *
+ * Before the first reserve and the first mapping of the data.  Takes only
+ * the ring's own populate_lock, never held across anything else, so any
+ * caller may call it: a sender (holding no lock, or the ring's producer
+ * lock) or mmap() (holding mmap_lock).
+ *
+ * Return: 0; -ENOMEM.
+ */
+int xs_ring_populate(struct xs_ring *r)
+{
+	struct mem_cgroup *old_memcg;
+	struct page **pages;
+	int ret = 0;
+	void *data;
+
+	/* Pairs with the release below: the pages before their address. */
+	if (smp_load_acquire(&r->data))
+		return 0;
+	mutex_lock(&r->populate_lock);
+	if (!r->data) {
+		old_memcg = set_active_memcg(r->memcg);
+		data = xs_ring_alloc_data(r->nr_pages, &pages);
+		set_active_memcg(old_memcg);
+		if (data) {
+			r->pages = pages;
+			/* Pairs with the acquire above: pages, then data. */
+			smp_store_release(&r->data, data);
+		} else {
+			ret = -ENOMEM;
+		}
+	}
+	mutex_unlock(&r->populate_lock);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(xs_ring_populate);
+
+/**
+ * xs_ring_set_owner() - charge the ring's pages to the current task
+ * @r:	an initialised ring
+ *
+ * For the server end of a session, whose ring was set up by the client's
+ * connect: from the accept on, its pages are the server's.  Pages that
+ * messages sent before the accept needed stay charged to the client.
+ */
+void xs_ring_set_owner(struct xs_ring *r)
+{
+	struct mem_cgroup *memcg = get_mem_cgroup_from_mm(current->mm);
+
+	mutex_lock(&r->populate_lock);
+	swap(r->memcg, memcg);
+	mutex_unlock(&r->populate_lock);
+	mem_cgroup_put(memcg);
+}
+EXPORT_SYMBOL_IF_KUNIT(xs_ring_set_owner);
 
 /**
  * xs_ring_destroy() - unmap and free a ring
@@ -131,6 +196,7 @@ void xs_ring_destroy(struct xs_ring *r)
 
 	if (r->ctl_page)
 		__free_page(r->ctl_page);
+	mem_cgroup_put(r->memcg);
 	if (r->data)
 		vunmap(r->data);
 	if (r->pages) {
@@ -249,7 +315,7 @@ struct xs_msg_hdr *xs_ring_reserve(struct xs_ring *r, u32 payload_len)
 	u32 rec = xs_ring_record_size(payload_len);
 
 	/* xs_ring_free() reads head with acquire: pair B. */
-	if (!rec || rec > xs_ring_free(r))
+	if (!rec || rec > xs_ring_free(r) || !r->data)
 		return NULL;
 	return r->data + (r->tail & (r->size - 1));
 }
@@ -310,6 +376,9 @@ static const struct xs_msg_hdr *xs_ring_head_record(const struct xs_ring *r,
 	used = tail - head;
 	if (!used)
 		return NULL;
+	/* Only a head userspace scribbled can see bytes in a ring of none. */
+	if (!r->data)
+		return ERR_PTR(-EIO);
 	if (used > r->size || used < XS_RING_HDR_SIZE ||
 	    !IS_ALIGNED(head, XS_RING_ALIGN))
 		return ERR_PTR(-EIO);
@@ -464,6 +533,8 @@ static int xs_ring_mmap_data(struct xs_ring *r, struct vm_area_struct *vma)
 		return -EINVAL;
 	if (vma->vm_flags & (VM_WRITE | VM_EXEC))
 		return -EACCES;
+	if (xs_ring_populate(r))
+		return -ENOMEM;
 	vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP,
 		     VM_MAYWRITE | VM_MAYEXEC);
 	return vm_insert_pages(vma, vma->vm_start, r->pages, &nr);

@@ -58,6 +58,7 @@
 #ifndef _XS_RING_H
 #define _XS_RING_H
 
+#include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/xsession.h>
 
@@ -71,15 +72,18 @@
  * struct xs_ring - one receive ring
  * @pages:	2 * @nr_pages entries: the data pages, then the same pages
  *		again, the array vmap() and mmap() of the double mapping
- *		take.  Charged to the memcg of the task that created the
- *		ring.
- * @data:	the double mapping: 2 * @size bytes.
+ *		take.  NULL until xs_ring_populate().
+ * @data:	the double mapping: 2 * @size bytes; NULL until the ring is
+ *		populated (written once, with release).
  * @size:	data bytes, PAGE_SIZE << order.
  * @nr_pages:	distinct data pages, @size >> PAGE_SHIFT.
  * @head:	consumer index, free running, of a ring without control page.
  * @tail:	producer index, free running.
  * @ctl_page:	the control page of a mappable ring, else NULL.
  * @ctl:	its kernel address; the kernel reads only ctl->head.
+ * @populate_lock: serializes populating @pages and @data, and @memcg.
+ * @memcg:	the memory cgroup the data pages are charged to (the
+ *		owner's), referenced.
  */
 struct xs_ring {
 	struct page **pages;
@@ -90,6 +94,8 @@ struct xs_ring {
 	u32 tail;
 	struct page *ctl_page;
 	struct xs_ring_ctl *ctl;
+	struct mutex populate_lock;	/* see above */
+	struct mem_cgroup *memcg;
 };
 
 /*
@@ -113,6 +119,8 @@ struct xs_ring_req {
 };
 
 int xs_ring_init(struct xs_ring *r, u32 size, bool mappable);
+int xs_ring_populate(struct xs_ring *r);
+void xs_ring_set_owner(struct xs_ring *r);
 void xs_ring_destroy(struct xs_ring *r);
 
 u32 xs_ring_record_size(u32 payload_len);

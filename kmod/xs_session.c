@@ -20,6 +20,23 @@
 #include "xs_listener.h"
 #include "xs_session.h"
 
+/*
+ * Sessions come from a cache of their own: a session is about 1.1 KiB
+ * (without lock debugging), which kmalloc would round up to 2 KiB.
+ */
+static struct kmem_cache *xs_conn_cache;
+
+int xs_session_cache_init(void)
+{
+	xs_conn_cache = KMEM_CACHE(xs_conn, SLAB_ACCOUNT);
+	return xs_conn_cache ? 0 : -ENOMEM;
+}
+
+void xs_session_cache_exit(void)
+{
+	kmem_cache_destroy(xs_conn_cache);
+}
+
 /* Every session, for the debugfs view. */
 LIST_HEAD(xs_conns);
 /* Guards xs_conns only. */
@@ -38,8 +55,7 @@ static void xs_end_init(struct xs_conn *conn, int side)
 	mutex_init(&end->rx_read);
 	mutex_init(&end->rx_write);
 	init_waitqueue_head(&end->wait);
-	xa_init(&end->pending);
-	xa_init(&end->owed);
+	xs_reqs_init(&end->reqs);
 	xs_item_queue_init(&end->rx_items);
 }
 
@@ -65,10 +81,10 @@ bool xs_end_fits(struct xs_end *end, u32 payload_len)
 static void xs_end_destroy(struct xs_end *end)
 {
 	xs_item_queue_destroy(&end->rx_items);
+	kvfree(end->reply_buf);
 	xs_ring_destroy(&end->rx);
-	/* No file is left, so no waiter can be in @pending. */
-	xa_destroy(&end->pending);
-	xa_destroy(&end->owed);
+	/* No file is left, so no waiter can be in @reqs. */
+	xs_reqs_destroy(&end->reqs);
 	kfree(end->reason);
 	if (end->has_creds)
 		xs_creds_release(&end->creds);
@@ -90,7 +106,7 @@ struct xs_conn *xs_conn_create(const char *name,
 	struct xs_conn *conn;
 	int ret;
 
-	conn = kzalloc(sizeof(*conn), GFP_KERNEL_ACCOUNT);
+	conn = kmem_cache_zalloc(xs_conn_cache, GFP_KERNEL_ACCOUNT);
 	if (!conn)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&conn->ref);
@@ -106,7 +122,7 @@ struct xs_conn *xs_conn_create(const char *name,
 	if (ret) {
 		xs_end_destroy(&conn->end[XS_SIDE_CLIENT]);
 		xs_end_destroy(&conn->end[XS_SIDE_SERVER]);
-		kfree(conn);
+		kmem_cache_free(xs_conn_cache, conn);
 		return ERR_PTR(ret);
 	}
 
@@ -131,7 +147,7 @@ static void xs_conn_free(struct kref *ref)
 
 	xs_end_destroy(&conn->end[XS_SIDE_CLIENT]);
 	xs_end_destroy(&conn->end[XS_SIDE_SERVER]);
-	kfree(conn);
+	kmem_cache_free(xs_conn_cache, conn);
 }
 
 void xs_conn_put(struct xs_conn *conn)
@@ -386,7 +402,7 @@ long xs_session_ioctl(struct file *file, struct xs_end *end,
 	case XS_IOC_SEND_BATCH:
 		return xs_ioctl_send_batch(end, uarg, nowait);
 	case XS_IOC_RECV:
-		return xs_ioctl_recv(end, uarg, nowait);
+		return xs_ioctl_recv(end, uarg, nowait, false);
 	case XS_IOC_CANCEL:
 		return xs_ioctl_cancel(end, uarg);
 	case XS_IOC_REJECT:
@@ -396,7 +412,7 @@ long xs_session_ioctl(struct file *file, struct xs_end *end,
 	case XS_IOC_PEER_CREDS:
 		return xs_ioctl_peer_creds(end, uarg);
 	case XS_IOC_RING_WAIT:
-		return xs_ioctl_ring_wait(end, uarg, nowait);
+		return xs_ioctl_ring_wait(end, uarg, nowait, false);
 	case XS_IOC_LISTEN:
 	case XS_IOC_CONNECT:
 		return -EISCONN;
@@ -432,10 +448,10 @@ int xs_session_uring_cmd(struct xs_end *end, unsigned int cmd,
 		ret = xs_ioctl_send(end, uarg, nowait);
 		break;
 	case XS_IOC_RECV:
-		ret = xs_ioctl_recv(end, uarg, nowait);
+		ret = xs_ioctl_recv(end, uarg, nowait, nowait);
 		break;
 	case XS_IOC_RING_WAIT:
-		ret = xs_ioctl_ring_wait(end, uarg, nowait);
+		ret = xs_ioctl_ring_wait(end, uarg, nowait, nowait);
 		break;
 	case XS_IOC_SEND_SYNC:
 	case XS_IOC_SEND_BATCH:
@@ -520,6 +536,6 @@ void xs_session_show_fdinfo(struct seq_file *m, struct xs_end *end)
 	seq_printf(m, "xs-rx-bytes:\t%u\nxs-rx-size:\t%u\n",
 		   xs_ring_used(&end->rx), end->rx.size);
 	seq_printf(m, "xs-rx-mappable:\t%s\n", end->rx.ctl ? "yes" : "no");
-	seq_printf(m, "xs-awaiting-replies:\t%u\n", end->nr_pending);
+	seq_printf(m, "xs-awaiting-replies:\t%u\n", end->reqs.nr_awaited);
 	mutex_unlock(&conn->lock);
 }

@@ -5,16 +5,15 @@
 #ifndef _XS_SESSION_H
 #define _XS_SESSION_H
 
-#include <linux/completion.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
-#include <linux/xarray.h>
 
 #include "xs_creds.h"
 #include "xs_internal.h"
 #include "xs_items.h"
+#include "xs_requests.h"
 #include "xs_ring.h"
 
 enum xs_side {
@@ -39,20 +38,34 @@ enum xs_end_state {
 };
 
 /**
+ * struct xs_reply_buf - a synchronous reply's payload, in the kernel
+ * @cap:	bytes at @data.
+ * @data:	the payload.
+ */
+struct xs_reply_buf {
+	u32 cap;
+	u8 data[] __counted_by(cap);
+};
+
+/**
  * struct xs_sync_waiter - a synchronous sender waiting for its reply
- * @done:	completed, under xs_conn.lock, when @hdr and @buf are set.
+ * @done:	set (release, under xs_conn.lock) once @hdr, @buf and @items
+ *		are; the waiter sleeps on its end's @wait until it sees it
+ *		(acquire).  Whoever sets it must not touch the waiter after:
+ *		it may be gone.
  * @hdr:	the reply's header (kind, status, flags, payload_len,
  *		nr_items).
- * @buf:	kvmalloc'ed reply payload, owned by the waiter once done.
+ * @buf:	the reply's payload (NULL for a kernel error reply), owned
+ *		by the waiter once done.
  * @items:	the reply's out-of-line items, owned by the waiter once done.
  *
- * Lives on the waiter's stack; reachable through its end's @pending
- * table only while it waits.
+ * Lives on the waiter's stack; reachable through its request (struct
+ * xs_req) only while it waits.
  */
 struct xs_sync_waiter {
-	struct completion done;
+	bool done;
 	struct xs_msg_hdr hdr;
-	void *buf;
+	struct xs_reply_buf *buf;
 	struct xs_items *items;
 };
 
@@ -71,6 +84,8 @@ struct xs_sync_waiter {
  *		never races with its destruction.
  * @rx_cap:	@rx's size, fixed at creation (the largest record it holds).
  * @rx_items:	the out-of-line items of messages in @rx.
+ * @reply_buf:	the buffer this end's last synchronous reply came in,
+ *		kept for the next one (exchanged atomically), or NULL.
  * @rx_read:	serializes receivers.
  * @rx_write:	serializes senders into @rx, held across their user copy.
  * @wait:	everything a user of this end waits for: items in @rx, room
@@ -79,11 +94,8 @@ struct xs_sync_waiter {
  *		sends.
  * @next_req_seq: sequence number of the next request this end sends; a
  *		separate count, so an odd id below it was surely a request.
- * @pending:	requests this end sent that await a reply, by id: a
- *		struct xs_sync_waiter *, or xa_mk_value(0) for an
- *		asynchronous request.
- * @nr_pending:	entries in @pending (bounded by max_outstanding).
- * @owed:	requests this end received and must answer, by id.
+ * @reqs:	requests this end sent that are owed a reply (the peer
+ *		answers from this table too).
  * @creds:	credentials of this end's owner (client: at connect;
  *		server: at accept).
  * @has_creds:	@creds was captured.
@@ -100,14 +112,13 @@ struct xs_end {
 	struct xs_ring rx;
 	u32 rx_cap;
 	struct xs_item_queue rx_items;
+	struct xs_reply_buf *reply_buf;
 	struct mutex rx_read;	/* see above */
 	struct mutex rx_write;	/* see above */
 	wait_queue_head_t wait;
 	u64 next_seq;
 	u64 next_req_seq;
-	struct xarray pending;
-	u32 nr_pending;
-	struct xarray owed;
+	struct xs_req_table reqs;
 	struct xs_creds creds;
 	bool has_creds;
 };
@@ -115,7 +126,7 @@ struct xs_end {
 /**
  * struct xs_conn - a session
  * @ref:	held by each end's file and by the listener's backlog.
- * @lock:	guards both ends' @state, @why, @reason, @pending, @owed.
+ * @lock:	guards both ends' @state, @why, @reason, @reqs.
  * @end:	indexed by enum xs_side.
  * @listener:	while the request sits in the backlog (referenced).
  * @backlog_node: entry in listener->backlog.
@@ -160,6 +171,8 @@ static inline struct xs_end *xs_peer(struct xs_end *end)
 }
 
 /* xs_session.c */
+int xs_session_cache_init(void);
+void xs_session_cache_exit(void);
 struct xs_conn *xs_conn_create(const char *name,
 			       const struct xs_ring_req *client_ring,
 			       const struct xs_ring_req *server_ring);
@@ -184,9 +197,12 @@ extern struct mutex xs_conns_lock;
 
 /* xs_message.c */
 long xs_ioctl_send(struct xs_end *end, void __user *uarg, bool nowait);
+long xs_ioctl_send_first(struct xs_end *end, void __user *usend, bool nowait,
+			 bool will_sleep);
 long xs_ioctl_send_sync(struct xs_end *end, void __user *uarg, bool nowait);
 long xs_ioctl_send_batch(struct xs_end *end, void __user *uarg, bool nowait);
-long xs_ioctl_recv(struct xs_end *end, void __user *uarg, bool nowait);
+long xs_ioctl_recv(struct xs_end *end, void __user *uarg, bool nowait,
+		   bool may_retry);
 int xs_session_uring_cmd(struct xs_end *end, unsigned int cmd,
 			 void __user *uarg, bool nowait);
 ssize_t xs_session_read(struct xs_end *end, void __user *buf, size_t len,
@@ -204,6 +220,7 @@ void xs_end_reap_items(struct xs_end *end);
 
 /* xs_mmap.c */
 int xs_session_mmap(struct xs_end *end, struct vm_area_struct *vma);
-long xs_ioctl_ring_wait(struct xs_end *end, void __user *uarg, bool nowait);
+long xs_ioctl_ring_wait(struct xs_end *end, void __user *uarg, bool nowait,
+			bool may_retry);
 
 #endif /* _XS_SESSION_H */

@@ -30,6 +30,7 @@ static struct xs_ring *xs_test_ring_m(struct kunit *test, u32 size,
 	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, r);
 	KUNIT_ASSERT_EQ(test, xs_ring_init(r, size, mappable), 0);
+	KUNIT_ASSERT_EQ(test, xs_ring_populate(r), 0);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
 							xs_test_ring_destroy,
 							r), 0);
@@ -164,6 +165,43 @@ static void xs_ring_init_rejects_bad_sizes(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, r.nr_pages, 0U);
 		xs_ring_destroy(&r);
 	}
+}
+
+/*
+ * The data pages come with the first message: until then the ring is
+ * empty, has room, refuses to reserve, and a head scribbled into its
+ * control page finds nothing to read.
+ */
+static void xs_ring_populate_on_demand(struct kunit *test)
+{
+	struct xs_ring *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	KUNIT_ASSERT_EQ(test, xs_ring_init(r, 4 * PAGE_SIZE, true), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							xs_test_ring_destroy,
+							r), 0);
+	KUNIT_EXPECT_NULL(test, r->data);
+	KUNIT_EXPECT_NULL(test, r->pages);
+	KUNIT_EXPECT_TRUE(test, xs_ring_empty(r));
+	KUNIT_EXPECT_EQ(test, xs_ring_free(r), 4 * (u32)PAGE_SIZE);
+	KUNIT_EXPECT_NULL(test, xs_ring_reserve(r, 10));
+	KUNIT_EXPECT_NULL(test, xs_ring_peek(r));
+	WRITE_ONCE(r->ctl->head, 64);
+	KUNIT_EXPECT_PTR_EQ(test, xs_ring_peek(r),
+			    (const struct xs_msg_hdr *)ERR_PTR(-EIO));
+	WRITE_ONCE(r->ctl->head, 0);
+
+	KUNIT_ASSERT_EQ(test, xs_ring_populate(r), 0);
+	KUNIT_ASSERT_NOT_NULL(test, r->data);
+	KUNIT_EXPECT_PTR_EQ(test, r->pages[0], r->pages[4]);
+	/* Once is enough. */
+	KUNIT_EXPECT_EQ(test, xs_ring_populate(r), 0);
+	xs_test_put(test, r, 1, 100);
+	xs_test_get(test, r, 1, 100);
+	/* Owners change the memcg, not the pages. */
+	xs_ring_set_owner(r);
+	KUNIT_EXPECT_NOT_NULL(test, r->data);
 }
 
 static void xs_ring_init_good_sizes(struct kunit *test)
@@ -719,6 +757,7 @@ static void xs_ring_spsc_concurrent(struct kunit *test)
 static struct kunit_case xs_ring_cases[] = {
 	KUNIT_CASE(xs_ring_init_rejects_bad_sizes),
 	KUNIT_CASE(xs_ring_init_good_sizes),
+	KUNIT_CASE(xs_ring_populate_on_demand),
 	KUNIT_CASE(xs_ring_record_size_rounding),
 	KUNIT_CASE(xs_ring_fill_exactly),
 	KUNIT_CASE(xs_ring_consume_frees_room),

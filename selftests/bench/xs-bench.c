@@ -18,15 +18,19 @@
  *   syscall                a null system call (getppid), for scale
  *
  * Mechanisms:
- *   xsession        /dev/xsession through raw ioctls: XS_IOC_SEND_SYNC for
- *                   round trips (the server answers RECV + SEND REPLY),
- *                   XS_IOC_SEND per message one-way
- *   xsession-batch  one-way only: XS_IOC_SEND_BATCH (the receiver still
- *                   takes one message per XS_IOC_RECV)
- *   xsession-async  round trips only: XS_IOC_SEND of a request, then
- *                   XS_IOC_RECV of its reply through the ring (XPC's
- *                   send with a reply handler), to tell the synchronous
- *                   path's cost from the rest
+ *   xsession        /dev/xsession through raw ioctls.  Every receiver maps
+ *                   its ring and reads messages in place; it calls in
+ *                   (XS_IOC_RING_WAIT) only when its ring is empty.
+ *                   Round trips: XS_IOC_SEND_SYNC, and the server sends
+ *                   each reply with the XS_IOC_RING_WAIT that waits for
+ *                   the next request (one call per round trip on each
+ *                   side).  One-way: XS_IOC_SEND per message.
+ *   xsession-batch  one-way only: XS_IOC_SEND_BATCH
+ *   xsession-async  round trips only: the client sends each request with
+ *                   the XS_IOC_RING_WAIT that waits for its reply, and
+ *                   reads the reply in place (XPC's send with a reply
+ *                   handler), to tell the synchronous path's cost from
+ *                   the rest
  *   af_unix         AF_UNIX SOCK_SEQPACKET: the reference, ratio 1
  *   pipe            two pipes for round trips, one for one-way
  *   futex           a MAP_SHARED page and FUTEX_WAIT/FUTEX_WAKE: the floor
@@ -74,6 +78,7 @@
 #include <limits.h>
 #include <linux/android/binder.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -202,6 +207,11 @@ struct chan {
 	unsigned int batch;	/* xsession-batch: messages per call */
 	bool async;		/* xsession-async: replies through the ring */
 	struct xs_send_desc *descs;
+	/* xsession: this side's receive ring, mapped */
+	struct xs_ring_ctl *ctl;
+	const uint8_t *ring;
+	uint32_t ring_size;
+	uint32_t head;
 	/* binder */
 	void *bmap;
 	uint64_t bfree;		/* a received buffer still to free, or 0 */
@@ -447,10 +457,12 @@ static int xs_query_info(char *why, size_t whylen)
 	return 0;
 }
 
-static int xs_listen_on(int fd, const char *name, uint32_t ring_size)
+static int xs_listen_on(int fd, const char *name, uint32_t ring_size,
+			uint32_t flags)
 {
 	struct xs_listen l = {
 		.size = sizeof(l),
+		.flags = flags,
 		.name = (uintptr_t)name,
 		.ring_size = ring_size,
 	};
@@ -517,8 +529,8 @@ static int xs_open(struct chan *c)
 	cfd = xs_open_dev();
 	if (lfd < 0 || cfd < 0)
 		return -errno;
-	if (xs_listen_on(lfd, c->name, BUF_BYTES) ||
-	    xs_connect_to(cfd, c->name, 0, BUF_BYTES))
+	if (xs_listen_on(lfd, c->name, BUF_BYTES, XS_LISTEN_RING_MMAP) ||
+	    xs_connect_to(cfd, c->name, XS_CONNECT_RING_MMAP, BUF_BYTES))
 		return -errno;
 	sfd = xs_accept_on(lfd);
 	if (sfd < 0 || ioctl(sfd, XS_IOC_ACTIVATE))
@@ -529,18 +541,79 @@ static int xs_open(struct chan *c)
 	return 0;
 }
 
+/* Map @fd's receive ring, to read every message in place. */
+static int xs_ring_map(struct chan *c, int fd)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 XS_RING_OFF_CTL);
+	if (p == MAP_FAILED)
+		return -errno;
+	c->ctl = p;
+	c->ring_size = c->ctl->size;
+	p = mmap(NULL, 2 * (size_t)c->ring_size, PROT_READ, MAP_SHARED, fd,
+		 XS_RING_OFF_DATA);
+	if (p == MAP_FAILED)
+		return -errno;
+	c->ring = p;
+	c->head = c->ctl->head;
+	return 0;
+}
+
+/*
+ * The next record of this side's ring, read in place.  Calls in only when
+ * the ring is empty, or to send @send (then it sends, and waits in the
+ * same call).  NULL with errno set on failure.
+ */
+static const struct xs_msg_hdr *xs_ring_next(struct chan *c, int fd,
+					     struct xs_send *send)
+{
+	struct xs_ring_wait w = { .size = sizeof(w), .send = (uintptr_t)send };
+	uint32_t tail;
+
+	for (;;) {
+		if (!w.send) {
+			/* Pair A: the record is complete once tail covers it. */
+			tail = __atomic_load_n(&c->ctl->tail, __ATOMIC_ACQUIRE);
+			if (tail != c->head)
+				return (const void *)(c->ring +
+						      (c->head & (c->ring_size - 1)));
+		}
+		if (ioctl(fd, XS_IOC_RING_WAIT, &w) && errno != EINTR)
+			return NULL;
+		w.send = 0;
+	}
+}
+
+/* Done with the record at head: release it, wake a waiting sender. */
+static void xs_ring_release(struct chan *c, int fd,
+			    const struct xs_msg_hdr *hdr)
+{
+	struct xs_ring_wait w = { .size = sizeof(w), .flags = XS_NONBLOCK };
+
+	c->head += XS_RING_RECORD_SIZE(hdr->payload_len);
+	/* Pair B: our reads of the record before the kernel reuses it. */
+	__atomic_store_n(&c->ctl->head, c->head, __ATOMIC_RELEASE);
+	/* Pair C: head before the look at need_wakeup. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&c->ctl->need_wakeup, __ATOMIC_RELAXED))
+		ioctl(fd, XS_IOC_RING_WAIT, &w);	/* -EAGAIN is fine */
+}
+
 static int xs_child_init(struct chan *c)
 {
 	if (c->w->kind == K_CONN) {
 		c->fd[1] = xs_open_dev();
 		if (c->fd[1] < 0 ||
-		    xs_listen_on(c->fd[1], c->name, opt_conn_ring))
+		    xs_listen_on(c->fd[1], c->name, opt_conn_ring, 0))
 			return -errno;
 		return 0;
 	}
 	close(c->fd[0]);
 	payload_init(c, NPAT);
-	return 0;
+	return xs_ring_map(c, c->fd[1]);
 }
 
 static int xs_parent_init(struct chan *c)
@@ -560,7 +633,8 @@ static int xs_parent_init(struct chan *c)
 	} else {
 		payload_init(c, NPAT);
 	}
-	return 0;
+	/* xsession-async reads its replies in place. */
+	return c->async ? xs_ring_map(c, c->fd[0]) : 0;
 }
 
 static int xs_recv_into(int fd, void *buf, uint32_t cap, struct xs_msg_hdr *hdr)
@@ -604,7 +678,10 @@ static long xs_rt_client(struct chan *c, uint64_t n)
 	return bad;
 }
 
-/* A request, then its reply from the ring: two calls per round trip. */
+/*
+ * A request sent by the call that waits for its reply, which is read in
+ * place: one call per round trip.
+ */
 static long xs_rt_async_client(struct chan *c, uint64_t n)
 {
 	struct xs_send s = {
@@ -612,25 +689,29 @@ static long xs_rt_async_client(struct chan *c, uint64_t n)
 		.kind = XS_MSG_REQUEST,
 		.payload_len = c->size,
 	};
-	struct xs_msg_hdr hdr;
+	const struct xs_msg_hdr *hdr;
 	long bad = 0;
 	uint64_t i;
 
 	for (i = 0; i < n; i++, c->seq++) {
 		s.payload = (uintptr_t)payload_stamp(c, c->seq, TAG_REQ);
-		if (ioctl(c->fd[0], XS_IOC_SEND, &s))
-			return fail_sys("XS_IOC_SEND request");
-		if (xs_recv_into(c->fd[0], c->rx, c->size, &hdr))
-			return fail_sys("XS_IOC_RECV reply");
-		if (hdr.kind != XS_MSG_REPLY || hdr.reply_to != s.id)
+		hdr = xs_ring_next(c, c->fd[0], &s);
+		if (!hdr)
+			return fail_sys("XS_IOC_RING_WAIT with a request");
+		if (hdr->kind != XS_MSG_REPLY || hdr->reply_to != s.id)
 			bad++;
 		else
-			bad += payload_check(c, c->rx, hdr.payload_len, c->seq,
-					     TAG_REPLY);
+			bad += payload_check(c, hdr + 1, hdr->payload_len,
+					     c->seq, TAG_REPLY);
+		xs_ring_release(c, c->fd[0], hdr);
 	}
 	return bad;
 }
 
+/*
+ * Requests read in place; each reply goes out with the call that waits
+ * for the next request, the last one on its own.
+ */
 static long xs_rt_server(struct chan *c, uint64_t n)
 {
 	struct xs_send s = {
@@ -638,23 +719,25 @@ static long xs_rt_server(struct chan *c, uint64_t n)
 		.kind = XS_MSG_REPLY,
 		.payload_len = c->size,
 	};
-	struct xs_msg_hdr hdr;
+	const struct xs_msg_hdr *hdr;
 	long bad = 0;
 	uint64_t i;
 
 	for (i = 0; i < n; i++, c->seq++) {
-		if (xs_recv_into(c->fd[1], c->rx, c->size, &hdr))
-			return fail_sys("XS_IOC_RECV");
-		if (hdr.kind != XS_MSG_REQUEST)
+		hdr = xs_ring_next(c, c->fd[1], i ? &s : NULL);
+		if (!hdr)
+			return fail_sys("XS_IOC_RING_WAIT with a reply");
+		if (hdr->kind != XS_MSG_REQUEST)
 			bad++;
 		else
-			bad += payload_check(c, c->rx, hdr.payload_len, c->seq,
-					     TAG_REQ);
-		s.reply_to = hdr.id;
+			bad += payload_check(c, hdr + 1, hdr->payload_len,
+					     c->seq, TAG_REQ);
+		s.reply_to = hdr->id;
 		s.payload = (uintptr_t)payload_stamp(c, c->seq, TAG_REPLY);
-		if (ioctl(c->fd[1], XS_IOC_SEND, &s))
-			return fail_sys("XS_IOC_SEND reply");
+		xs_ring_release(c, c->fd[1], hdr);
 	}
+	if (n && ioctl(c->fd[1], XS_IOC_SEND, &s))
+		return fail_sys("XS_IOC_SEND reply");
 	return bad;
 }
 
@@ -721,43 +804,72 @@ static long xs_ow_send_batch(struct chan *c, uint64_t n)
 
 static long xs_ow_recv(struct chan *c, uint64_t n)
 {
-	struct xs_msg_hdr hdr;
+	const struct xs_msg_hdr *hdr;
 	long bad = 0;
 	uint64_t i;
 
 	for (i = 0; i < n; i++, c->seq++) {
-		if (xs_recv_into(c->fd[1], c->rx, c->size, &hdr))
-			return fail_sys("XS_IOC_RECV");
-		if (hdr.kind != XS_MSG_ONEWAY)
+		hdr = xs_ring_next(c, c->fd[1], NULL);
+		if (!hdr)
+			return fail_sys("XS_IOC_RING_WAIT");
+		if (hdr->kind != XS_MSG_ONEWAY)
 			bad++;
 		else
-			bad += payload_check(c, c->rx, hdr.payload_len, c->seq,
-					     TAG_REQ);
+			bad += payload_check(c, hdr + 1, hdr->payload_len,
+					     c->seq, TAG_REQ);
+		xs_ring_release(c, c->fd[1], hdr);
 	}
 	return bad;
 }
 
+/* Sessions a connecting client keeps open until the server had them. */
+#define XS_CONN_WINDOW	16
+
+/* Wait for @fd to become readable: here, the session's end. */
+static int xs_wait_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r;
+
+	do
+		r = poll(&p, 1, -1);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -1 : 0;
+}
+
 /*
- * connect + accept + close: the client waits (XS_CONNECT_WAIT) until the
- * server activated the session, or a client that closes at once would
- * withdraw its request before any accept saw it.
+ * connect + accept + close.  A client that closes a session whose request
+ * no server has accepted yet withdraws it (the server never sees it), so
+ * the client keeps its last XS_CONN_WINDOW sessions open and closes each
+ * once the server has accepted, activated and closed it (its END item
+ * arrived).  Like AF_UNIX's backlog, the window lets both sides run
+ * without waiting for each other at every connection.
  */
 static long xs_conn_client(struct chan *c, uint64_t n)
 {
+	int win[XS_CONN_WINDOW];
 	uint64_t i;
 	int fd, r;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n + XS_CONN_WINDOW; i++) {
+		int *slot = &win[i % XS_CONN_WINDOW];
+
+		if (i >= XS_CONN_WINDOW) {
+			if (xs_wait_readable(*slot))
+				return fail_sys("poll");
+			close(*slot);
+		}
+		if (i >= n)
+			continue;
 		fd = xs_open_dev();
 		if (fd < 0)
 			return fail_sys("open " XS_DEVICE_PATH);
 		do
-			r = xs_connect_to(fd, c->name, XS_CONNECT_WAIT,
-					  opt_conn_ring);
+			r = xs_connect_to(fd, c->name, 0, opt_conn_ring);
 		while (r < 0 && errno == EINTR);
 		if (r)
 			return fail_sys("XS_IOC_CONNECT");
-		close(fd);
+		*slot = fd;
 	}
 	return 0;
 }
@@ -840,7 +952,28 @@ static long xs_loop(struct chan *c, uint64_t n)
 	return bad;
 }
 
-/* Sessions for mem_idle: one-page rings, so what is not ring shows. */
+/* One message from @from to @to: the rings get their pages with it. */
+static int xs_mem_ping(int from, int to)
+{
+	struct xs_send s = {
+		.size = sizeof(s),
+		.kind = XS_MSG_ONEWAY,
+		.payload = (uintptr_t)"ping!!!",
+		.payload_len = 8,
+	};
+	struct xs_msg_hdr hdr;
+	char buf[8];
+
+	if (ioctl(from, XS_IOC_SEND, &s))
+		return -1;
+	return xs_recv_into(to, buf, sizeof(buf), &hdr);
+}
+
+/*
+ * Sessions for mem_idle: one-page rings, so what is not ring shows.  One
+ * message each way first: a ring gets its pages with its first message,
+ * and an idle session is one that was used, not one that never was.
+ */
 static int xs_mem_open(int *fds, int n, char *why, size_t whylen)
 {
 	char name[64];
@@ -850,7 +983,7 @@ static int xs_mem_open(int *fds, int n, char *why, size_t whylen)
 		return -1;
 	snprintf(name, sizeof(name), "org.xsbench.mem.%d", (int)getpid());
 	lfd = xs_open_dev();
-	if (lfd < 0 || xs_listen_on(lfd, name, 4096)) {
+	if (lfd < 0 || xs_listen_on(lfd, name, 4096, 0)) {
 		snprintf(why, whylen, "listen: %s", strerror(errno));
 		return -1;
 	}
@@ -864,7 +997,8 @@ static int xs_mem_open(int *fds, int n, char *why, size_t whylen)
 		if (sfd < 0)
 			break;
 		fds[used++] = sfd;
-		if (ioctl(sfd, XS_IOC_ACTIVATE))
+		if (ioctl(sfd, XS_IOC_ACTIVATE) || xs_mem_ping(cfd, sfd) ||
+		    xs_mem_ping(sfd, cfd))
 			break;
 	}
 	if (i < n)

@@ -537,7 +537,7 @@ XS_TEST(recv_struct_checks)
 	RESET();
 	b.r.size = 0;
 	XS_EXPECT_ERRNO(ioctl(s, XS_IOC_RECV, &b.r), EINVAL);
-	b.r.size = sizeof(b.r) - 8;
+	b.r.size = XS_RECV_SIZE_VER0 - 8;
 	XS_EXPECT_ERRNO(ioctl(s, XS_IOC_RECV, &b.r), EINVAL);
 	for (bit = 2; bit < 32; bit++) {
 		RESET();

@@ -380,7 +380,7 @@ XS_TEST(ring_wait_semantics)
 	w.flags = 1U << 7;
 	XS_EXPECT_ERRNO(ioctl(c, XS_IOC_RING_WAIT, &w), EINVAL);
 	w.flags = 0;
-	w.reserved[1] = 1;
+	w.reserved = 1;
 	XS_EXPECT_ERRNO(ioctl(c, XS_IOC_RING_WAIT, &w), EINVAL);
 	XS_EXPECT_ERRNO(ioctl(c, XS_IOC_RING_WAIT, (void *)8), EFAULT);
 

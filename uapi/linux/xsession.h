@@ -500,6 +500,13 @@ struct xs_send_sync {
  *		LSM's refusal): none of them is then left installed.
  * @items_cap:	struct xs_item slots at @items.
  * @__pad2:	must be zero.
+ * @send:	user pointer to a struct xs_send to send first, or 0: a
+ *		server replies and waits for the next request in one call.
+ *		The message is sent exactly as by XS_IOC_SEND (its id is
+ *		written back into that struct); when the send fails, its
+ *		error is returned and nothing is received.  Once it went
+ *		out, a signal while waiting gives -EINTR, never a restart
+ *		(set xs_send.id to 0 first to tell the cases apart).
  */
 struct xs_recv {
 	__u32 size;
@@ -511,7 +518,10 @@ struct xs_recv {
 	__u64 items;
 	__u32 items_cap;
 	__u32 __pad2;
+	__u64 send;
 };
+
+#define XS_RECV_SIZE_VER0	72	/* struct xs_recv without @send */
 
 /**
  * struct xs_cancel - end a session or listener (XS_IOC_CANCEL, XS_IOC_REJECT)
@@ -663,20 +673,27 @@ struct xs_ring_ctl {
  * @size:	sizeof(struct xs_ring_wait).
  * @flags:	XS_NONBLOCK: do not sleep.
  * @timeout_ns:	relative deadline, 0 for none (-ETIMEDOUT).
+ * @send:	user pointer to a struct xs_send to send first, or 0, as for
+ *		xs_recv.send: a server replies and waits for the next
+ *		request, or a client sends a request and waits for its
+ *		reply, in one call.
  * @reserved:	must be zero.
  *
- * First wakes every sender that waits for room in this end's ring (the
- * caller has moved head), then returns 0 as soon as there is something to
- * receive: a record in the ring, or, once the session ended, the kernel's
- * own items (take those with XS_IOC_RECV).  -EAGAIN with XS_NONBLOCK or
- * O_NONBLOCK when there is nothing yet; -EINTR on a signal.  Works on
- * any session end, mapped or not.
+ * First sends @send, if any (its error is returned when that fails, and
+ * nothing else happens), then wakes every sender that waits for room in
+ * this end's ring (the caller has moved head), then returns 0 as soon as
+ * there is something to receive: a record in the ring, or, once the
+ * session ended, the kernel's own items (take those with XS_IOC_RECV).
+ * -EAGAIN with XS_NONBLOCK or O_NONBLOCK when there is nothing yet;
+ * -EINTR on a signal (never a restart once @send went out).  Works on any
+ * session end, mapped or not.
  */
 struct xs_ring_wait {
 	__u32 size;
 	__u32 flags;
 	__u64 timeout_ns;
-	__u64 reserved[2];
+	__u64 send;
+	__u64 reserved;
 };
 
 /**
