@@ -13,9 +13,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "xs_codec.h"
 #include "xs_object.h"
@@ -52,6 +55,7 @@ void xs_buf_release(struct xs_buf *b)
 void xs_ool_release(struct xs_ool *o)
 {
 	free(o->fds);
+	free(o->kinds);
 	xs_ool_init(o);
 }
 
@@ -275,9 +279,13 @@ struct xs_enc {
 	struct xs_ool *ool;
 };
 
-/* Adds @fd to the out-of-line table; returns its index via @index. */
-static int xs_ool_add(struct xs_ool *o, int fd, size_t *index)
+/*
+ * Adds @fd, an item of @kind (XS_OOL_KIND_*), to the out-of-line table;
+ * returns its index via @index.
+ */
+static int xs_ool_add(struct xs_ool *o, int fd, uint8_t kind, size_t *index)
 {
+	uint8_t *kinds;
 	size_t cap;
 	int *fds;
 
@@ -290,9 +298,14 @@ static int xs_ool_add(struct xs_ool *o, int fd, size_t *index)
 		if (!fds)
 			return -ENOMEM;
 		o->fds = fds;
+		kinds = realloc(o->kinds, cap);
+		if (!kinds)
+			return -ENOMEM;	/* @fds is merely larger than needed */
+		o->kinds = kinds;
 		o->cap = cap;
 	}
 	*index = o->count;
+	o->kinds[o->count] = kind;
 	o->fds[o->count++] = fd;
 	return 0;
 }
@@ -415,7 +428,9 @@ static int xs_enc_value(struct xs_enc *e, const xs_object_t *obj,
 	case XS_TYPE_SHMEM: {
 		bool shm = xs_get_type(obj) == XS_TYPE_SHMEM;
 
-		ret = xs_ool_add(e->ool, xs_fd_peek(obj), &index);
+		ret = xs_ool_add(e->ool, xs_fd_peek(obj),
+				 shm ? XS_OOL_KIND_SHMEM : XS_OOL_KIND_FD,
+				 &index);
 		if (!ret)
 			ret = xs_put_head(b, XS_MAJOR_TAG, XS_CBOR_TAG_OOL);
 		if (!ret)
@@ -471,6 +486,25 @@ int xs_encode(const xs_object_t *root, struct xs_buf *out, struct xs_ool *ool)
 	if (xs_get_type(root) != XS_TYPE_DICTIONARY)
 		return -EINVAL;
 	return xs_encode_value(root, out, ool);
+}
+
+int xs_encode_body_ref(struct xs_buf *out, size_t index, uint64_t len)
+{
+	size_t start = out->len;
+	int ret;
+
+	ret = xs_put_head(out, XS_MAJOR_TAG, XS_CBOR_TAG_OOL);
+	if (!ret)
+		ret = xs_put_head(out, XS_MAJOR_ARRAY, 3);
+	if (!ret)
+		ret = xs_put_head(out, XS_MAJOR_UINT, XS_OOL_KIND_BODY);
+	if (!ret)
+		ret = xs_put_head(out, XS_MAJOR_UINT, index);
+	if (!ret)
+		ret = xs_put_head(out, XS_MAJOR_UINT, len);
+	if (ret)
+		out->len = start;
+	return ret;
 }
 
 /* ---- Decoding ---- */
@@ -735,7 +769,7 @@ static int xs_dec_ool(struct xs_dec *d, xs_object_t **out)
 	else if (kind == XS_OOL_KIND_SHMEM && h.arg == 3 && len <= SIZE_MAX)
 		*out = xs_shmem_create(d->ool[index], (size_t)len);
 	else
-		return -EBADMSG;
+		return -EBADMSG;	/* a body (kind 2) is never a value */
 	return *out ? 0 : xs_dec_errno();
 }
 
@@ -825,7 +859,7 @@ static int xs_dec_map(struct xs_dec *d, uint64_t count, unsigned int depth,
 static int xs_dec_tag(struct xs_dec *d, uint64_t tag, unsigned int depth,
 		      xs_object_t **out)
 {
-	int64_t ns;
+	int64_t ns = 0;	/* set on success; some compilers cannot tell */
 	int ret;
 
 	switch (tag) {
@@ -917,8 +951,13 @@ static int xs_dec_item(struct xs_dec *d, unsigned int depth,
 	return *out ? 0 : -ENOMEM;
 }
 
-int xs_decode_value(const void *buf, size_t len, const int *ool_fds,
-		    size_t nr_ool, xs_object_t **out)
+/*
+ * xs_decode_value() with out-of-line item @taken (when below @nr_ool)
+ * counted as used already: a body's own memfd cannot also be one of
+ * its objects.
+ */
+static int xs_decode_taken(const void *buf, size_t len, const int *ool_fds,
+			   size_t nr_ool, size_t taken, xs_object_t **out)
 {
 	struct xs_dec d = {
 		.ool = ool_fds, .nr_ool = nr_ool,
@@ -940,6 +979,8 @@ int xs_decode_value(const void *buf, size_t len, const int *ool_fds,
 		d.ool_used = calloc(nr_ool, 1);
 		if (!d.ool_used)
 			return -ENOMEM;
+		if (taken < nr_ool)
+			d.ool_used[taken] = 1;
 	}
 	ret = xs_dec_item(&d, 0, &obj);
 	/* A message is one item, all of the buffer. */
@@ -954,11 +995,117 @@ int xs_decode_value(const void *buf, size_t len, const int *ool_fds,
 	return 0;
 }
 
+int xs_decode_value(const void *buf, size_t len, const int *ool_fds,
+		    size_t nr_ool, xs_object_t **out)
+{
+	return xs_decode_taken(buf, len, ool_fds, nr_ool, SIZE_MAX, out);
+}
+
+/* ---- Bodies ---- */
+
+#define XS_BODY_SEALS	(F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW)
+
+int xs_body_ref_parse(const void *buf, size_t len, uint64_t *index,
+		      uint64_t *blen)
+{
+	struct xs_dec d = { .p = buf, .end = (const uint8_t *)buf + len };
+	struct xs_head h;
+	uint64_t kind;
+
+	if (!buf)
+		return 0;
+	/* Only the exact shape [2, index, length] under the tag is one. */
+	if (xs_get_head(&d, &h) || h.major != XS_MAJOR_TAG ||
+	    h.arg != XS_CBOR_TAG_OOL)
+		return 0;
+	if (xs_get_head(&d, &h) || h.major != XS_MAJOR_ARRAY || h.arg != 3)
+		return 0;
+	if (xs_get_uint(&d, &kind) || kind != XS_OOL_KIND_BODY)
+		return 0;
+	if (xs_get_uint(&d, index) || xs_get_uint(&d, blen) || d.p != d.end)
+		return -EBADMSG;
+	return 1;
+}
+
+/*
+ * The item must be what the reference says, and stay so while we read
+ * it: sealed against writes and size changes, exactly @len bytes, every
+ * page present.  A sparse memfd would make us allocate its holes as we
+ * read them (shmem allocates on a read fault): the memory a body costs
+ * must be the sender's.
+ */
+static int xs_body_check(int fd, uint64_t len)
+{
+	struct stat st;
+	int seals;
+
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || (seals & XS_BODY_SEALS) != XS_BODY_SEALS)
+		return -EBADMSG;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size < 0 ||
+	    (uint64_t)st.st_size != len || st.st_blocks < 0 ||
+	    (uint64_t)st.st_blocks * 512 < len)
+		return -EBADMSG;
+	return 0;
+}
+
+void *xs_body_map(int fd, uint64_t len, int *err)
+{
+	void *map;
+	int ret;
+
+	ret = !len ? -EBADMSG : len > XS_CODEC_BODY_MAX ? -E2BIG :
+	      xs_body_check(fd, len);
+	if (ret) {
+		*err = ret;
+		return NULL;
+	}
+	/* Read once, all of it: populate rather than fault page by page. */
+	map = mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED | MAP_POPULATE,
+		   fd, 0);
+	if (map == MAP_FAILED) {
+		*err = errno == ENOMEM ? -ENOMEM : -EBADMSG;
+		return NULL;
+	}
+	return map;
+}
+
+static int xs_decode_body(uint64_t index, uint64_t len, const int *ool_fds,
+			  size_t nr_ool, xs_object_t **out)
+{
+	void *map;
+	int ret;
+
+	if (index >= nr_ool)
+		return -EBADMSG;
+	map = xs_body_map(ool_fds[index], len, &ret);
+	if (!map)
+		return ret;
+	/* The objects copy what they keep: the mapping goes right after. */
+	ret = xs_decode_taken(map, (size_t)len, ool_fds, nr_ool, (size_t)index,
+			      out);
+	munmap(map, (size_t)len);
+	return ret;
+}
+
 int xs_decode(const void *buf, size_t len, const int *ool_fds, size_t nr_ool,
 	      xs_object_t **out)
 {
-	int ret = xs_decode_value(buf, len, ool_fds, nr_ool, out);
+	uint64_t index, blen;
+	int ret;
 
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if ((!buf && len) || (!ool_fds && nr_ool))
+		return -EINVAL;
+	ret = xs_body_ref_parse(buf, len, &index, &blen);
+	if (ret < 0)
+		return ret;
+	if (ret)
+		ret = xs_decode_body(index, blen, ool_fds, nr_ool, out);
+	else
+		ret = xs_decode_value(buf, len, ool_fds, nr_ool, out);
 	if (!ret && xs_get_type(*out) != XS_TYPE_DICTIONARY) {
 		xs_release(*out);
 		*out = NULL;

@@ -26,13 +26,35 @@
  *   dictionary  map (major 5) with text-string keys
  *   fd          tag XS_CBOR_TAG_OOL + [0, index]
  *   shmem       tag XS_CBOR_TAG_OOL + [1, index, length]
+ *   (message)   tag XS_CBOR_TAG_OOL + [2, index, length]: see "Bodies"
  *
  * XS_CBOR_TAG_OOL = 2020822860 = 0x78734f4c ("xsOL"), in IANA's first
  * come first served range (32768 and up; 30835 = 0x7873 would be in the
  * specification-required range).  Not registered with IANA as far as we
  * know; register it before the wire format is declared stable.  @index
- * points into the message's out-of-line table (the fds the transport
- * carries beside the bytes).
+ * points into the message's out-of-line table: the descriptors the
+ * kernel carries beside the bytes, as struct xs_item, in their order
+ * (an fd object travels as XS_ITEM_FD, a shmem object as
+ * XS_ITEM_MEMFD).  A message has at most XS_ITEMS_MAX (64) of them.
+ *
+ * Bodies (out-of-line kind 2).  A large message does not travel in the
+ * payload: its dictionary, encoded exactly as above, is written into a
+ * memfd sealed with F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW, and the
+ * payload is only
+ *
+ *     tag XS_CBOR_TAG_OOL + [2, index, length]
+ *
+ * meaning "this message's dictionary is the whole content of
+ * out-of-line item @index, a sealed memfd of exactly @length bytes".
+ * The receiver maps the memfd read-only and decodes the dictionary from
+ * it.  Fd and shmem references inside the body index the same table
+ * (the body's own item excepted).  A body reference is valid only as the
+ * whole payload (the root, not wrapped in another tag, nothing after
+ * it), so exactly once per message; anywhere else, and whenever the item
+ * is not a sealed memfd whose size is @length with every page present
+ * (no holes: the sender paid for the memory, not the receiver), or
+ * @length is 0, decoding fails with -EBADMSG.  A body above
+ * XS_CODEC_BODY_MAX bytes is refused with -E2BIG.
  *
  * The encoder writes RFC 8949 4.2.1 core deterministic encoding: shortest
  * heads, definite lengths, and map keys sorted by the bytewise order of
@@ -49,7 +71,8 @@
  * UTF-8 or a NUL, negative integers below INT64_MIN, unknown tags, tag 37
  * without exactly 16 bytes, simple values other than 20/21/22, an
  * out-of-line index out of range or used twice, a shmem fd that is not a
- * sealed memfd, and trailing bytes.
+ * sealed memfd, a body reference anywhere but as the whole payload of
+ * xs_decode() or that breaks the rules above, and trailing bytes.
  *
  * Errors: -EBADMSG malformed or unrepresentable input; -ELOOP nesting
  * deeper than XS_MAX_DEPTH (a tag counts as a level); -E2BIG more than
@@ -75,6 +98,14 @@
 /* The first element of an out-of-line tag's array. */
 #define XS_OOL_KIND_FD		0
 #define XS_OOL_KIND_SHMEM	1
+#define XS_OOL_KIND_BODY	2
+
+/*
+ * The largest body a receiver maps (XS_OOL_KIND_BODY).  Far above the
+ * kernel's inline max_msg_size (4 MiB by default), but a bound: the
+ * decoded objects cost the receiver at least as much again.
+ */
+#define XS_CODEC_BODY_MAX	(1ULL << 30)
 
 /*
  * A decoded message may hold at most this many objects plus dictionary
@@ -93,12 +124,13 @@ struct xs_buf {
 
 /*
  * The out-of-line table: the fds a message's fd and shmem objects refer
- * to, by index.  The encoder stores the objects' own fds, borrowed: they
- * stay valid while the encoded root is alive, and xs_ool_release() frees
- * the table, not the fds.
+ * to, by index, and for each its XS_OOL_KIND_*.  The encoder stores the
+ * objects' own fds, borrowed: they stay valid while the encoded root is
+ * alive, and xs_ool_release() frees the table, not the fds.
  */
 struct xs_ool {
 	int *fds;
+	uint8_t *kinds;
 	size_t count;
 	size_t cap;
 };
@@ -114,6 +146,7 @@ void xs_buf_release(struct xs_buf *b);
 static inline void xs_ool_init(struct xs_ool *o)
 {
 	o->fds = NULL;
+	o->kinds = NULL;
 	o->count = o->cap = 0;
 }
 
@@ -130,13 +163,38 @@ void xs_ool_release(struct xs_ool *o);
 int xs_encode(const xs_object_t *root, struct xs_buf *out, struct xs_ool *ool);
 
 /*
- * Decodes one message: exactly one CBOR map filling @buf.  The fds of
- * @ool_fds stay the caller's; fd and shmem objects hold duplicates.
- * Return: 0 with *@out set to a new dictionary, or a negative errno (see
- * the top of this file) with *@out NULL.
+ * Decodes one message: exactly one CBOR map filling @buf, or a body
+ * reference to a sealed memfd in @ool_fds that holds one (mapped for the
+ * call only).  The fds of @ool_fds stay the caller's; fd and shmem
+ * objects hold duplicates.  Return: 0 with *@out set to a new
+ * dictionary, or a negative errno (see the top of this file, and -ENOMEM
+ * or the like when the body cannot be mapped) with *@out NULL.
  */
 int xs_decode(const void *buf, size_t len, const int *ool_fds, size_t nr_ool,
 	      xs_object_t **out);
+
+/*
+ * Appends a body reference (tag XS_CBOR_TAG_OOL + [2, @index, @len]) to
+ * @out: the whole payload of a message whose dictionary, @len bytes, is
+ * out-of-line item @index.  0 or -ENOMEM.
+ */
+int xs_encode_body_ref(struct xs_buf *out, size_t index, uint64_t len);
+
+/*
+ * Is @buf (a whole payload) a body reference?  1 with *@index and *@len
+ * set; 0 when it is something else (xs_decode() decodes it as a
+ * dictionary); -EBADMSG when it starts as one but is malformed.  Checks
+ * the shape only, not the item.
+ */
+int xs_body_ref_parse(const void *buf, size_t len, uint64_t *index,
+		      uint64_t *blen);
+
+/*
+ * Maps body memfd @fd read-only after checking it is one of @len bytes
+ * (see "Bodies" above).  The address (munmap() it, @len bytes), or NULL
+ * with *@err set: -EBADMSG, -E2BIG, -ENOMEM.
+ */
+void *xs_body_map(int fd, uint64_t len, int *err);
 
 /* The same for any object as root: for tests and for nested payloads. */
 int xs_encode_value(const xs_object_t *obj, struct xs_buf *out,

@@ -110,22 +110,40 @@ int xs_module_get_info(struct xs_module_info *mi, char *err, size_t errlen)
 	return 0;
 }
 
-/* Probed once: the module's limits do not change while it is loaded. */
-uint32_t xs_device_max_msg_size(void)
+/*
+ * Probed once: the module's limits do not change while it is loaded.
+ * Without a module, guesses that make every send fail anyway.
+ */
+static _Atomic uint32_t xs_max_msg, xs_ring_default;
+
+static void xs_device_probe(void)
 {
-	static _Atomic uint32_t max;
 	struct xs_info info;
-	uint32_t v = max;
 	int fd;
 
-	if (v)
-		return v;
+	if (xs_max_msg)
+		return;
 	fd = xs_device_open_checked(NULL, 0, &info);
-	if (fd < 0)
-		return 1u << 20;	/* any reply then fails to arrive anyway */
+	if (fd < 0) {
+		xs_ring_default = 64u << 10;
+		xs_max_msg = 1u << 20;
+		return;
+	}
 	close(fd);
-	max = info.max_msg_size;
-	return info.max_msg_size;
+	xs_ring_default = info.ring_size_default;
+	xs_max_msg = info.max_msg_size;
+}
+
+uint32_t xs_device_max_msg_size(void)
+{
+	xs_device_probe();
+	return xs_max_msg;
+}
+
+uint32_t xs_device_ring_size_default(void)
+{
+	xs_device_probe();
+	return xs_ring_default;
 }
 
 const char *xs_library_version(void)

@@ -10,6 +10,7 @@
 #include "xsession.h"
 
 struct xs_info;
+struct xs_item;
 struct xs_msg_hdr;
 
 /*
@@ -19,6 +20,11 @@ struct xs_msg_hdr;
 int xs_device_open_checked(char *err, size_t errlen, struct xs_info *out);
 /* The module's largest message payload (probed once per process). */
 uint32_t xs_device_max_msg_size(void);
+/*
+ * The ring a session end gets when it asks for none, as every end the
+ * library makes does: what bounds the payload a peer can receive.
+ */
+uint32_t xs_device_ring_size_default(void);
 
 /* Rich errors (xs_error.c). */
 xs_rich_error_t *xs_error_new(xs_error_kind_t kind, int err,
@@ -37,6 +43,7 @@ xs_rich_error_t *xs_misuse(const char *fmt, ...)
 #define XS_REPLY_STATUS_UNHANDLED	1	/* no handler, or it gave no reply */
 #define XS_REPLY_STATUS_UNDECODABLE	2	/* did not match the handler's type */
 #define XS_REPLY_STATUS_REPLY_FAILED	3	/* the reply itself could not be sent */
+#define XS_REPLY_STATUS_ITEMS_LOST	4	/* its descriptors could not be received */
 
 /*
  * Event sources (xs_events.c): one process-wide epoll thread watches the
@@ -62,10 +69,18 @@ bool xs_session_has_incoming_handler(xs_session_t *s);
 void xs_session_drop_peer(xs_session_t *s, const char *reason, bool reject);
 xs_rich_error_t *xs_creds_read(int fd, struct xs_peer_credentials *out);
 
-/* Received messages (xs_message.c). */
+/*
+ * Received messages (xs_message.c).  @items: the hdr->nr_items
+ * descriptors installed with the message, which it takes over (closing
+ * them also when it cannot be made), or NULL when they could not be
+ * installed (the kernel closed them): the message then cannot decode,
+ * and says so.
+ */
 xs_received_message_t *xs_received_message_new(xs_session_t *s,
 					       const struct xs_msg_hdr *hdr,
-					       const void *payload);
+					       const void *payload,
+					       const struct xs_item *items);
+bool xs_received_message_items_lost(const xs_received_message_t *msg);
 bool xs_received_message_settled(const xs_received_message_t *msg);
 xs_rich_error_t *xs_received_message_reply_error(xs_received_message_t *msg,
 						 uint32_t status);

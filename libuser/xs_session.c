@@ -33,6 +33,7 @@
 
 #include "xs_codec.h"
 #include "xs_private.h"
+#include "xs_wire.h"
 
 enum xs_state {
 	XS_STATE_INACTIVE,
@@ -96,11 +97,15 @@ struct xs_session {
 	int sending;
 	struct xs_cancel_call *deferred_end;
 
-	void *rxbuf;			/* the drain's receive buffer */
+	/*
+	 * The drain's receive buffer: room for a header (read() wants one
+	 * in front of the payload), then @rxcap bytes of payload; and the
+	 * slots XS_IOC_RECV installs a message's descriptors into.
+	 */
+	void *rxbuf;
 	size_t rxcap;
+	struct xs_item rxitems[XS_ITEMS_MAX];
 };
-
-static xs_rich_error_t *xs_encode_msg(xs_object_t *msg, struct xs_buf *buf);
 
 /* ---- references ---- */
 
@@ -499,12 +504,12 @@ static void xs_pending_complete(struct xs_pending *p,
 }
 
 static void xs_handle_reply(xs_session_t *s, const struct xs_msg_hdr *hdr,
-			    const void *payload)
+			    const void *payload, const struct xs_item *items)
 {
 	xs_received_message_t *reply;
 	struct xs_pending *p;
 
-	reply = xs_received_message_new(s, hdr, payload);
+	reply = xs_received_message_new(s, hdr, payload, items);
 	if (!reply)
 		return;
 	pthread_mutex_lock(&s->lock);
@@ -588,15 +593,25 @@ static xs_object_t *xs_call_incoming(xs_session_t *s,
 }
 
 static void xs_handle_incoming(xs_session_t *s, const struct xs_msg_hdr *hdr,
-			       const void *payload)
+			       const void *payload, const struct xs_item *items)
 {
 	xs_received_message_t *msg;
 	bool undecodable = false;
-	xs_object_t *ret;
+	xs_object_t *ret = NULL;
 
-	msg = xs_received_message_new(s, hdr, payload);
+	msg = xs_received_message_new(s, hdr, payload, items);
 	if (!msg)
 		return;
+	/*
+	 * Without its descriptors the message is not what was sent: no
+	 * handler sees it, and a requester learns why (ITEMS_LOST).
+	 */
+	if (xs_received_message_items_lost(msg)) {
+		xs_rich_error_release(xs_received_message_reply_error(msg,
+				XS_REPLY_STATUS_ITEMS_LOST));
+		xs_received_message_release(msg);
+		return;
+	}
 	ret = xs_call_incoming(s, msg, &undecodable);
 	if (hdr->kind == XS_MSG_REQUEST && !xs_received_message_settled(msg)) {
 		/* Nobody may wait forever: the return value, or an error. */
@@ -612,27 +627,91 @@ static void xs_handle_incoming(xs_session_t *s, const struct xs_msg_hdr *hdr,
 	xs_received_message_release(msg);
 }
 
-/* Receive one item into the drain's buffer; 0, -EAGAIN or an error. */
+#define XS_RX_HDR	sizeof(struct xs_msg_hdr)
+
+static void xs_rx_items_close(const struct xs_item *items, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; items && i < n; i++)
+		close(items[i].fd);
+}
+
+/* Room for a header and @payload bytes of payload in the drain's buffer. */
+static int xs_rx_reserve(xs_session_t *s, size_t payload)
+{
+	void *n;
+
+	if (s->rxbuf && payload <= s->rxcap)
+		return 0;
+	n = realloc(s->rxbuf, XS_RX_HDR + payload);
+	if (!n)
+		return -ENOMEM;
+	s->rxbuf = n;
+	s->rxcap = payload;
+	return 0;
+}
+
+/*
+ * The kernel could not install the descriptors of the next message
+ * (RLIMIT_NOFILE, or an LSM said no): it stays queued, and asking again
+ * would fail again, so the drain would spin.  read() takes it without
+ * them (the kernel closes them, as read() on an AF_UNIX socket does);
+ * the caller hands it on as a message that lost its items.  The
+ * message is known to be there and this drain is its end's only
+ * receiver, so the blocking read() does not wait (a cancel meanwhile
+ * leaves error replies and the END item, which it then returns).
+ */
+static int xs_session_recv_lossy(xs_session_t *s, struct xs_recv *r)
+{
+	ssize_t n;
+
+	n = read(s->fd, s->rxbuf, XS_RX_HDR + s->rxcap);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n < XS_RX_HDR)
+		return -EIO;
+	memcpy(&r->hdr, s->rxbuf, XS_RX_HDR);
+	if (XS_RX_HDR + r->hdr.payload_len != (size_t)n)
+		return -EIO;
+	return 1;
+}
+
+static bool xs_items_refused(int err)
+{
+	return err == EMFILE || err == ENFILE || err == EPERM || err == EACCES;
+}
+
+/*
+ * Receive one item into the drain's buffer, its payload at
+ * rxbuf + XS_RX_HDR.  0 (its descriptors are in s->rxitems), 1 (taken
+ * without its descriptors), -EAGAIN or an error.
+ */
 static int xs_session_recv(xs_session_t *s, struct xs_recv *r)
 {
-	for (;;) {
+	int ret = xs_rx_reserve(s, 0);
+
+	while (!ret) {
 		memset(r, 0, sizeof(*r));
 		r->size = sizeof(*r);
 		r->flags = XS_NONBLOCK;
-		r->buf = (uintptr_t)s->rxbuf;
+		r->buf = (uintptr_t)((char *)s->rxbuf + XS_RX_HDR);
 		r->buf_len = s->rxcap;
+		r->items = (uintptr_t)s->rxitems;
+		r->items_cap = XS_ITEMS_MAX;
 		if (ioctl(s->fd, XS_IOC_RECV, r) == 0)
 			return 0;
+		if (xs_items_refused(errno))
+			return xs_session_recv_lossy(s, r);
 		if (errno != EMSGSIZE)
 			return -errno;
+		/* More items than XS_ITEMS_MAX cannot be: do not loop on it. */
+		if (r->hdr.payload_len <= s->rxcap)
+			return -EPROTO;
 		/* The item stays queued: grow to the size it needs. */
-		void *n = realloc(s->rxbuf, r->hdr.payload_len);
-
-		if (!n)
-			return -ENOMEM;
-		s->rxbuf = n;
-		s->rxcap = r->hdr.payload_len;
+		ret = xs_rx_reserve(s, r->hdr.payload_len);
 	}
+	return ret;
 }
 
 #define XS_DRAIN_BUDGET	64	/* items per turn, then let others run */
@@ -643,14 +722,16 @@ static void xs_session_drain(struct xs_source *src)
 {
 	xs_session_t *s = (xs_session_t *)((char *)src -
 					   offsetof(struct xs_session, src));
+	const struct xs_item *items;
 	struct xs_recv r;
+	void *payload;
 	int i, ret;
 
 	for (i = 0; i < XS_DRAIN_BUDGET; i++) {
 		ret = xs_session_recv(s, &r);
 		if (ret == -EAGAIN)
 			break;
-		if (ret) {
+		if (ret < 0) {
 			/* Not expected: end the session rather than spin. */
 			xs_rich_error_t *e = xs_error_from_errno(-ret, "receive");
 
@@ -659,22 +740,28 @@ static void xs_session_drain(struct xs_source *src)
 			xs_session_finish(s, e, true);
 			return;
 		}
+		payload = (char *)s->rxbuf + XS_RX_HDR;
+		items = ret ? NULL : s->rxitems;	/* NULL: lost */
 		switch (r.hdr.kind) {
 		case XS_MSG_ONEWAY:
 		case XS_MSG_REQUEST:
-			xs_handle_incoming(s, &r.hdr, s->rxbuf);
+			xs_handle_incoming(s, &r.hdr, payload, items);
 			break;
 		case XS_MSG_REPLY:
 		case XS_MSG_ERROR_REPLY:
-			xs_handle_reply(s, &r.hdr, s->rxbuf);
+			xs_handle_reply(s, &r.hdr, payload, items);
 			break;
 		case XS_MSG_END:
 			xs_source_remove(src);
 			xs_session_finish(s, xs_error_from_end(r.hdr.status,
-							       s->rxbuf,
+							       payload,
 							       r.hdr.payload_len),
 					  true);
 			return;
+		default:
+			/* Not a kind we know: its descriptors still go. */
+			xs_rx_items_close(items, r.hdr.nr_items);
+			break;
 		}
 	}
 	if (i == XS_DRAIN_BUDGET)
@@ -866,29 +953,82 @@ void xs_session_drop_peer(xs_session_t *s, const char *reason, bool reject)
 
 /* ---- sending ---- */
 
-static xs_rich_error_t *xs_encode_msg(xs_object_t *msg, struct xs_buf *buf)
+/*
+ * The largest encoding sent inline: the threshold, or less when the
+ * peer's ring could not take it (every end the library makes has the
+ * default ring; a peer with a smaller one still works, see send_raw).
+ */
+static size_t xs_inline_max(void)
 {
-	struct xs_ool ool;
+	size_t max = xs_large_threshold();
+	size_t ring = xs_device_ring_size_default();
+
+	if (ring > XS_RX_HDR && ring - XS_RX_HDR < max)
+		max = ring - XS_RX_HDR;
+	if (xs_device_max_msg_size() < max)
+		max = xs_device_max_msg_size();
+	return max;
+}
+
+/* Move @w's body out of line; the error says why it could not. */
+static xs_rich_error_t *xs_wire_out(struct xs_wire *w)
+{
+	int ret = xs_wire_body_out(w);
+
+	switch (ret) {
+	case 0:
+		return NULL;
+	case -E2BIG:
+		return xs_error_new(XS_ERROR_CODEC, E2BIG,
+				    "a message of %zu bytes travels in a sealed memfd, which needs one out-of-line item more than the %u it holds (at most %d)",
+				    w->body_len, w->nr_items, XS_ITEMS_MAX);
+	case -EMSGSIZE:
+		return xs_error_new(XS_ERROR_CODEC, EMSGSIZE,
+				    "a message of %zu bytes is larger than the largest body a peer takes (%llu bytes)",
+				    w->body_len, XS_CODEC_BODY_MAX);
+	default:
+		return xs_error_new(XS_ERROR_SYSTEM, -ret,
+				    "a message of %zu bytes needs a sealed memfd: %s",
+				    w->body_len, strerror(-ret));
+	}
+}
+
+/*
+ * Encode @msg into @w: the payload, and the items its fd and shmem
+ * objects (and, above xs_inline_max(), its body) travel as.
+ */
+static xs_rich_error_t *xs_encode_msg(xs_object_t *msg, struct xs_wire *w)
+{
 	int ret;
 
 	if (!msg || xs_get_type(msg) != XS_TYPE_DICTIONARY)
 		return xs_misuse("a message must be a dictionary");
-	xs_ool_init(&ool);
-	ret = xs_encode(msg, buf, &ool);
-	if (!ret && ool.count) {
-		xs_ool_release(&ool);
-		xs_buf_release(buf);
-		return xs_error_new(XS_ERROR_SYSTEM, EOPNOTSUPP,
-				    "fd and shared-memory objects need the out-of-line transport, which this module does not provide yet");
-	}
-	xs_ool_release(&ool);
-	if (ret) {
-		xs_buf_release(buf);
+	ret = xs_wire_encode(w, msg);
+	if (ret == -E2BIG)
+		return xs_error_new(XS_ERROR_CODEC, E2BIG,
+				    "the message holds %zu fd and shmem objects; at most %d travel with one message",
+				    w->ool.count, XS_ITEMS_MAX);
+	if (ret)
 		return xs_error_new(XS_ERROR_CODEC, -ret,
 				    "the message cannot be encoded: %s",
 				    strerror(-ret));
-	}
+	if (w->body_len > xs_inline_max())
+		return xs_wire_out(w);
 	return NULL;
+}
+
+/*
+ * The kernel refused an inline payload as too large (-EMSGSIZE before
+ * anything was sent): the peer's ring is smaller than the library
+ * assumed.  True when @w can go out of line instead, which it then did.
+ */
+static bool xs_wire_retry_out(struct xs_wire *w, int err,
+			      xs_rich_error_t **e)
+{
+	if (err != EMSGSIZE || xs_wire_is_out(w) || !w->body_len)
+		return false;
+	*e = xs_wire_out(w);
+	return !*e;
 }
 
 static xs_rich_error_t *xs_check_can_send(xs_session_t *s)
@@ -925,32 +1065,46 @@ static xs_rich_error_t *xs_send_error(xs_session_t *s, int err)
 			    "send: the session was canceled");
 }
 
+static int xs_send_wire(xs_session_t *s, struct xs_send *snd,
+			const struct xs_wire *w)
+{
+	size_t len;
+
+	snd->payload = (uintptr_t)xs_wire_payload(w, &len);
+	snd->payload_len = (uint32_t)len;
+	snd->items = w->nr_items ? (uintptr_t)w->items : 0;
+	snd->nr_items = w->nr_items;
+	return ioctl(s->fd, XS_IOC_SEND, snd) < 0 ? errno : 0;
+}
+
 /* Send one message of @kind; @msg NULL sends an empty payload. */
 xs_rich_error_t *xs_session_send_raw(xs_session_t *s, uint16_t kind,
 				     uint32_t status, uint64_t reply_to,
 				     xs_object_t *msg, uint64_t *id)
 {
 	struct xs_send snd = { .size = sizeof(snd) };
-	struct xs_buf buf;
-	xs_rich_error_t *e;
+	xs_rich_error_t *e = NULL;
+	struct xs_wire w;
+	int err;
 
-	xs_buf_init(&buf);
+	xs_wire_init(&w);
 	if (msg) {
-		e = xs_encode_msg(msg, &buf);
+		e = xs_encode_msg(msg, &w);
 		if (e)
-			return e;
+			goto out;
 	}
 	snd.kind = kind;
 	snd.status = status;
 	snd.reply_to = reply_to;
-	snd.payload = (uintptr_t)buf.data;
-	snd.payload_len = buf.len;
-	if (ioctl(s->fd, XS_IOC_SEND, &snd) < 0)
-		e = xs_send_error(s, errno);
-	else
-		e = NULL;
+	err = xs_send_wire(s, &snd, &w);
+	if (err && xs_wire_retry_out(&w, err, &e))
+		err = xs_send_wire(s, &snd, &w);
+	if (err && !e)
+		e = xs_send_error(s, err);
+out:
 	*id = snd.id;
-	xs_buf_release(&buf);
+	/* The kernel holds its own reference to every item it took. */
+	xs_wire_release(&w);
 	return e;
 }
 
@@ -1137,37 +1291,20 @@ static struct xs_sync_buf *xs_sync_buf_get(void)
 	return b;
 }
 
-xs_received_message_t *xs_session_send_with_reply_sync(xs_session_t *s,
-						       xs_object_t *msg,
-						       xs_rich_error_t **err)
+/* One XS_IOC_SEND_SYNC of @w; the reply's items go to @ritems. */
+static int xs_send_sync_wire(xs_session_t *s, struct xs_send_sync *ss,
+			     const struct xs_wire *w, struct xs_item *ritems)
 {
-	struct xs_send_sync ss = { .size = sizeof(ss) };
-	xs_received_message_t *reply = NULL;
-	struct xs_msg_hdr hdr = { 0 };
-	struct xs_sync_buf *b;
 	sigset_t block, old;
-	struct xs_buf buf;
-	xs_rich_error_t *e;
+	size_t len;
 	int ret;
 
-	e = xs_check_can_send(s);
-	if (!e && xs_queue_is_current(s->queue))
-		e = xs_misuse("send_with_reply_sync on the session's own target queue would deadlock");
-	if (e)
-		goto out;
-	b = xs_sync_buf_get();
-	if (!b) {
-		e = xs_error_from_errno(ENOMEM, "reply buffer");
-		goto out;
-	}
-	xs_buf_init(&buf);
-	e = xs_encode_msg(msg, &buf);
-	if (e)
-		goto out;
-	ss.payload = (uintptr_t)buf.data;
-	ss.payload_len = buf.len;
-	ss.reply_buf = (uintptr_t)b->buf;
-	ss.reply_cap = b->cap;
+	ss->payload = (uintptr_t)xs_wire_payload(w, &len);
+	ss->payload_len = (uint32_t)len;
+	ss->items = w->nr_items ? (uintptr_t)w->items : 0;
+	ss->nr_items = w->nr_items;
+	ss->reply_items = (uintptr_t)ritems;
+	ss->reply_items_cap = XS_ITEMS_MAX;
 	/*
 	 * A caught signal ends the kernel's wait with -EINTR and the reply
 	 * is dropped (a restart would send the request twice).  sendSync
@@ -1180,26 +1317,82 @@ xs_received_message_t *xs_session_send_with_reply_sync(xs_session_t *s,
 	sigdelset(&block, SIGFPE);
 	sigdelset(&block, SIGILL);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	ret = ioctl(s->fd, XS_IOC_SEND_SYNC, &ss);
+	ret = ioctl(s->fd, XS_IOC_SEND_SYNC, ss);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (ret < 0) {
-		if (errno == ESHUTDOWN && (ss.reply_flags & XS_MSGF_KERNEL))
-			e = xs_error_from_end(ss.reply_status, NULL, 0);
-		else
-			e = xs_error_from_errno(errno, "send_sync");
-	} else {
-		hdr.kind = ss.reply_kind;
-		hdr.flags = ss.reply_flags;
-		hdr.status = ss.reply_status;
-		hdr.payload_len = ss.reply_len;
-		hdr.reply_to = ss.id;
-		if (hdr.kind == XS_MSG_ERROR_REPLY)
-			e = xs_error_from_reply(&hdr);
-		else if (!(reply = xs_received_message_new(s, &hdr, b->buf)))
-			e = xs_error_from_errno(ENOMEM, "reply");
+	return ret < 0 ? errno : 0;
+}
+
+/* The reply of a successful XS_IOC_SEND_SYNC, as a received message. */
+static xs_received_message_t *xs_sync_reply(xs_session_t *s,
+					    const struct xs_send_sync *ss,
+					    const void *payload,
+					    const struct xs_item *ritems,
+					    xs_rich_error_t **e)
+{
+	struct xs_msg_hdr hdr = {
+		.kind = ss->reply_kind,
+		.flags = ss->reply_flags,
+		.status = ss->reply_status,
+		.payload_len = ss->reply_len,
+		.nr_items = ss->reply_nr_items,
+		.reply_to = ss->id,
+	};
+	xs_received_message_t *reply;
+
+	if (hdr.kind == XS_MSG_ERROR_REPLY) {
+		/* An error reply has nothing to carry: whatever came, goes. */
+		xs_rx_items_close(ritems, hdr.nr_items);
+		*e = xs_error_from_reply(&hdr);
+		return NULL;
 	}
-	xs_buf_release(&buf);
+	reply = xs_received_message_new(s, &hdr, payload, ritems);
+	if (!reply)
+		*e = xs_error_from_errno(ENOMEM, "reply");
+	return reply;
+}
+
+xs_received_message_t *xs_session_send_with_reply_sync(xs_session_t *s,
+						       xs_object_t *msg,
+						       xs_rich_error_t **err)
+{
+	struct xs_send_sync ss = { .size = sizeof(ss) };
+	struct xs_item ritems[XS_ITEMS_MAX];
+	xs_received_message_t *reply = NULL;
+	struct xs_sync_buf *b;
+	xs_rich_error_t *e;
+	struct xs_wire w;
+	int ret;
+
+	xs_wire_init(&w);
+	e = xs_check_can_send(s);
+	if (!e && xs_queue_is_current(s->queue))
+		e = xs_misuse("send_with_reply_sync on the session's own target queue would deadlock");
+	if (e)
+		goto out;
+	b = xs_sync_buf_get();
+	if (!b) {
+		e = xs_error_from_errno(ENOMEM, "reply buffer");
+		goto out;
+	}
+	e = xs_encode_msg(msg, &w);
+	if (e)
+		goto out;
+	ss.reply_buf = (uintptr_t)b->buf;
+	ss.reply_cap = b->cap;
+	ret = xs_send_sync_wire(s, &ss, &w, ritems);
+	/* id 0: refused before it was sent, so it can go again. */
+	if (ret && !ss.id && xs_wire_retry_out(&w, ret, &e))
+		ret = xs_send_sync_wire(s, &ss, &w, ritems);
+	if (e)
+		goto out;
+	if (ret == ESHUTDOWN && (ss.reply_flags & XS_MSGF_KERNEL))
+		e = xs_error_from_end(ss.reply_status, NULL, 0);
+	else if (ret)
+		e = xs_error_from_errno(ret, "send_sync");
+	else
+		reply = xs_sync_reply(s, &ss, b->buf, ritems, &e);
 out:
+	xs_wire_release(&w);
 	if (err)
 		*err = e;
 	else

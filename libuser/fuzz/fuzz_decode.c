@@ -25,11 +25,19 @@
 #include "xs_object.h"
 
 /*
- * The fake table: a plain fd, a sealed memfd (page-sized), an unsealed
- * memfd (shmem must refuse it) and a sealed 1-byte memfd.
+ * The fake table: a plain fd, a sealed memfd (page-sized, sparse: no
+ * body may come from it), an unsealed memfd (shmem must refuse it), a
+ * sealed 1-byte memfd, and a good body: a sealed memfd holding BODY.
  */
-#define NR_OOL	4
+#define NR_OOL	5
+#define BODY_INDEX 4
 static int ool_fds[NR_OOL];
+
+/* {"fd": fd 0, "body": true}: 18 bytes, gen_corpus.py's body_ref seed. */
+static const uint8_t body[] = {
+	0xa2, 0x62, 'f', 'd', 0xda, 0x78, 0x73, 0x4f, 0x4c, 0x82, 0x00, 0x00,
+	0x64, 'b', 'o', 'd', 'y', 0xf5,
+};
 
 static int sealed_memfd(size_t size, bool seal)
 {
@@ -50,7 +58,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	ool_fds[1] = sealed_memfd(4096, true);
 	ool_fds[2] = sealed_memfd(4096, false);
 	ool_fds[3] = sealed_memfd(1, true);
-	if (ool_fds[0] < 0)
+	ool_fds[BODY_INDEX] = memfd_create("fuzz-body",
+					   MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (ool_fds[0] < 0 || ool_fds[BODY_INDEX] < 0 ||
+	    write(ool_fds[BODY_INDEX], body, sizeof(body)) != sizeof(body) ||
+	    fcntl(ool_fds[BODY_INDEX], F_ADD_SEALS,
+		  F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW))
 		abort();
 	return 0;
 }
@@ -191,16 +204,49 @@ static void check_codable(const xs_object_t *dict)
 	xs_release(again);
 }
 
+/* A payload that is (or starts like) a body reference. */
+static void check_body_ref(int ret, int ret_msg, xs_object_t *msg,
+			   uint64_t index, uint64_t len)
+{
+	xs_object_t *want;
+
+	/* Never a value, whatever it says. */
+	if (ret != -EBADMSG)
+		abort();
+	if (ret_msg) {
+		if (msg || (ret_msg != -EBADMSG && ret_msg != -E2BIG))
+			abort();
+		return;
+	}
+	/* Only the good body can decode, to exactly what it holds. */
+	if (index != BODY_INDEX || len != sizeof(body) ||
+	    xs_get_type(msg) != XS_TYPE_DICTIONARY)
+		abort();
+	if (xs_decode_value(body, sizeof(body), ool_fds, NR_OOL, &want) ||
+	    !same(msg, want, 0))
+		abort();
+	xs_release(want);
+	xs_release(msg);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct xs_buf b1, b2;
 	struct xs_ool o1, o2;
 	xs_object_t *x, *y, *msg;
+	uint64_t index = 0, len = 0;
 	char *desc;
-	int ret, ret_msg;
+	int ret, ret_msg, is_body;
 
 	ret = xs_decode_value(data, size, ool_fds, NR_OOL, &x);
 	ret_msg = xs_decode(data, size, ool_fds, NR_OOL, &msg);
+	is_body = xs_body_ref_parse(data, size, &index, &len);
+	if (is_body) {
+		if (x)
+			abort();
+		check_body_ref(ret, ret_msg, msg, index, len);
+		return 0;
+	}
 	/* The message decoder is the value decoder plus "root is a map". */
 	if (ret_msg != (ret ? ret : xs_get_type(x) == XS_TYPE_DICTIONARY ?
 					0 : -EBADMSG))

@@ -3,7 +3,8 @@
 """Writes the seed corpus for fuzz_decode into corpus/ (needs python3-cbor2).
 
 The out-of-line indices match fuzz_decode.c's fake table: 0 a plain fd,
-1 a sealed 4096-byte memfd, 2 an unsealed memfd, 3 a sealed 1-byte memfd.
+1 a sealed 4096-byte memfd (sparse), 2 an unsealed memfd, 3 a sealed
+1-byte memfd, 4 a sealed memfd holding BODY (a message's dictionary).
 """
 import os
 import sys
@@ -15,6 +16,9 @@ from cbor2 import CBORTag
 
 OOL = 0x78734F4C
 UTC = timezone.utc
+# fuzz_decode.c's body: {"fd": fd 0, "body": true}, deterministic CBOR.
+BODY = cbor2.dumps({"fd": CBORTag(OOL, [0, 0]), "body": True},
+                   canonical=True)
 
 
 def seeds():
@@ -44,6 +48,12 @@ def seeds():
                       "ins": [{"a": 1}, {"s": "z"}], "objs": [None, 1.5]}
     yield "floats", [0.0, -0.0, 1.1, 65504.0, 100000.0, 1e300,
                      float("inf"), float("nan")]
+    # Bodies: the good one, then refused ones (wrong length, sparse,
+    # not at the root).
+    yield "body_ref", CBORTag(OOL, [2, 4, len(BODY)])
+    yield "body_ref_wrong_len", CBORTag(OOL, [2, 4, len(BODY) + 1])
+    yield "body_ref_sparse", CBORTag(OOL, [2, 1, 4096])
+    yield "body_ref_nested", {"b": CBORTag(OOL, [2, 4, len(BODY)])}
 
 
 def main():

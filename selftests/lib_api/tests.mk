@@ -7,9 +7,12 @@
 #                     listeners, requests, received messages, rich errors
 #   lifecycle_test    peer death, cancel races, 1 000 sessions without
 #                     leaks, release without cancel, ordering
+#   ool_test          fd and shmem objects both ways, 4 MiB dictionaries
+#                     through sealed memfds, hostile body references,
+#                     running out of descriptors
 # Both link libxsession.a (built by the top-level `make lib`, which
 # `make selftests` depends on) and the shared helpers in xla_util.c.
-lib_api_TESTS := conformance_test lifecycle_test
+lib_api_TESTS := conformance_test lifecycle_test ool_test
 
 XLA_LIBXSESSION := ../libuser/libxsession.a
 $(foreach t,$(lib_api_TESTS),$(eval $(t)_SRCS := lib_api/$(t).c lib_api/xla_util.c))
