@@ -640,6 +640,13 @@ long xs_ioctl_send_batch(struct xs_end *end, void __user *uarg, bool nowait)
  * -EINTR/-ETIMEDOUT after withdrawing @w (a reply that comes later finds
  * no waiter and is dropped).
  */
+/* Has @w its reply?  The reply's fields are visible once it says so. */
+static bool xs_sync_is_done(struct xs_sync_waiter *w)
+{
+	/* Pairs with the release in xs_sync_done_locked(). */
+	return smp_load_acquire(&w->done);
+}
+
 static int xs_sync_wait(struct xs_end *end, struct xs_sync_waiter *w, u64 id,
 			u64 timeout_ns)
 {
@@ -651,13 +658,13 @@ static int xs_sync_wait(struct xs_end *end, struct xs_sync_waiter *w, u64 id,
 		unsigned long t = nsecs_to_jiffies(timeout_ns);
 
 		left = wait_event_interruptible_timeout(end->wait,
-				smp_load_acquire(&w->done), max(t, 1UL));
+							xs_sync_is_done(w),
+							max(t, 1UL));
 		if (left == 0)
 			ret = -ETIMEDOUT;
 		else if (left < 0)
 			ret = -EINTR;
-	} else if (wait_event_interruptible(end->wait,
-					    smp_load_acquire(&w->done))) {
+	} else if (wait_event_interruptible(end->wait, xs_sync_is_done(w))) {
 		ret = -EINTR;
 	}
 	if (!ret)
