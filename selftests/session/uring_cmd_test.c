@@ -185,6 +185,56 @@ XS_TEST(uring_send_sync)
 	close(sv);
 }
 
+/*
+ * Calls that send and then wait: io_uring's first, non-blocking attempt
+ * must not send (its retry would send again), so the message goes out
+ * exactly once, from the retry, and the call completes when something
+ * arrives.
+ */
+XS_TEST(uring_send_then_wait_sends_once)
+{
+	struct xs_ring_wait w = { .size = sizeof(w) };
+	struct xs_send s = { .size = sizeof(s), .kind = XS_MSG_REQUEST };
+	XSU_NAME(name);
+	struct io_uring ring;
+	struct xs_recv r;
+	char buf[16];
+	uint64_t id;
+	int c, sv;
+
+	xsu_pair(name, NULL, &c, &sv);
+	XS_ASSERT_EQ(io_uring_queue_init(8, &ring, 0), 0);
+	s.payload = (uintptr_t)"ask";
+	s.payload_len = 3;
+	w.send = (uintptr_t)&s;
+	submit_cmd(&ring, c, XS_IOC_RING_WAIT, &w, 1);
+	xsu_expect_item(sv, XS_MSG_REQUEST, 0, 0, 0, "ask", 3, &id);
+	xsu_expect_empty(sv);
+	XS_EXPECT_EQ(s.id, id);
+	XS_EXPECT_EQ(wait_cqe_ms(&ring, 100, NULL), -ETIME);
+
+	/* The server answers with a receive that waits for the next one. */
+	s = (struct xs_send){ .size = sizeof(s), .kind = XS_MSG_REPLY,
+			      .reply_to = id, .payload = (uintptr_t)"yes",
+			      .payload_len = 3 };
+	recv_init(&r, buf, sizeof(buf));
+	r.send = (uintptr_t)&s;
+	submit_cmd(&ring, sv, XS_IOC_RECV, &r, 2);
+	XS_ASSERT_EQ(wait_cqe_ms(&ring, 5000, &id), 0);
+	XS_EXPECT_EQ(id, 1);	/* the client's wait: its reply came */
+	xsu_expect_item(c, XS_MSG_REPLY, 0, 0, s.reply_to, "yes", 3, NULL);
+	xsu_expect_empty(c);
+	XS_EXPECT_EQ(wait_cqe_ms(&ring, 100, NULL), -ETIME);
+	XS_ASSERT_EQ(xsu_oneway(c, "next", 4), 0);
+	XS_ASSERT_EQ(wait_cqe_ms(&ring, 5000, &id), 0);
+	XS_EXPECT_EQ(id, 2);
+	XS_EXPECT_EQ(r.hdr.payload_len, 4);
+	XS_EXPECT_MEMEQ(buf, "next", 4);
+	io_uring_queue_exit(&ring);
+	close(c);
+	close(sv);
+}
+
 /* Waiting calls complete when the session ends: END, -ESHUTDOWN. */
 XS_TEST(uring_waiting_calls_complete_when_the_session_ends)
 {
