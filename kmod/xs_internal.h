@@ -32,6 +32,10 @@
  *   xs_endpoint.lock > xs_listener.lock > xs_end.rx_read > xs_end.rx_write
  *   > xs_conn.lock > registry lock
  *   xs_conns_lock (the list debugfs walks) > xs_conn.lock
+ *   leaves, holding nothing else: xs_ring.populate_lock (also taken under
+ *   mmap_lock), xs_item_queue.lock (a spinlock)
+ * A sender may only *try* the receiver's rx_read (to reap items), before
+ * it takes rx_write.  mmap() takes no session lock.
  * xs_end.rx_write serializes producers into one ring and is held across
  * the copy from the sender's memory; xs_conn.lock (a mutex) guards the
  * states of both ends and the reply tables, never across a user copy.
