@@ -16,6 +16,7 @@
  *   xs_session.c   sessions: life cycle, activation, cancel, peer death
  *   xs_message.c   send, synchronous send, receive, replies owed
  *   xs_requests.c  the requests an end sent that are owed a reply
+ *   xs_direct.c    large replies copied once, into a waiting sender's buffer
  *   xs_items.c     files that travel with messages (out-of-line items)
  *   xs_debugfs.c   read-only debugfs view of listeners and sessions
  *

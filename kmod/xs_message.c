@@ -25,6 +25,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "xs_direct.h"
 #include "xs_session.h"
 
 #define XS_ID_REQUEST	1ULL
@@ -211,25 +212,74 @@ static void xs_reply_buf_put(struct xs_end *requester, struct xs_reply_buf *b)
 }
 
 /*
+ * The payload of a reply to a synchronous sender, on its way: pinned for
+ * a direct copy into the waiter's buffer (large replies), or copied into
+ * a kernel buffer now, before the session's lock is taken.
+ */
+struct xs_reply_payload {
+	struct xs_direct direct;
+	struct xs_reply_buf *buf;
+};
+
+static int xs_reply_payload_get(struct xs_end *end, const struct xs_out *m,
+				struct xs_reply_payload *p)
+{
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	if (m->len >= XS_DIRECT_MIN) {
+		ret = xs_direct_pin(&p->direct, m->payload, m->len);
+		if (ret != -EAGAIN)
+			return ret;
+	}
+	p->buf = xs_reply_buf_get(xs_peer(end), m->len);
+	if (!p->buf)
+		return -ENOMEM;
+	if (copy_from_user(p->buf->data, m->payload, m->len)) {
+		xs_reply_buf_put(xs_peer(end), p->buf);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+/*
+ * Under conn->lock: put the payload where waiter @w will find it, into
+ * its own buffer when that can be done without a fault, else into a
+ * kernel buffer, from the pinned pages (no fault there either).
+ */
+static int xs_reply_payload_deliver_locked(struct xs_end *end,
+					   struct xs_reply_payload *p,
+					   struct xs_sync_waiter *w)
+{
+	if (!p->direct.pages)
+		return 0;
+	if (xs_direct_to_waiter(&p->direct, w)) {
+		w->direct = true;
+		return 0;
+	}
+	p->buf = xs_reply_buf_get(xs_peer(end), p->direct.len);
+	if (!p->buf)
+		return -ENOMEM;
+	xs_direct_to_kernel(&p->direct, p->buf->data);
+	return 0;
+}
+
+/*
  * A reply to a synchronous sender: copy it out of the replier's memory
- * before taking the lock, then hand it over.
+ * (or pin it) before taking the lock, then hand it over.
  */
 static int xs_reply_to_waiter(struct xs_end *end, struct xs_out *m,
 			      u64 *id_out)
 {
 	struct xs_conn *conn = end->conn;
-	struct xs_reply_buf *buf;
+	struct xs_reply_payload p;
 	struct xs_sync_waiter *w;
 	struct xs_req *r;
-	int ret = 0;
+	int ret;
 
-	buf = xs_reply_buf_get(xs_peer(end), m->len);
-	if (!buf)
-		return -ENOMEM;
-	if (copy_from_user(buf->data, m->payload, m->len)) {
-		xs_reply_buf_put(xs_peer(end), buf);
-		return -EFAULT;
-	}
+	ret = xs_reply_payload_get(end, m, &p);
+	if (ret)
+		return ret;
 
 	mutex_lock(&conn->lock);
 	if (!xs_state_can_send(end)) {
@@ -243,6 +293,11 @@ static int xs_reply_to_waiter(struct xs_end *end, struct xs_out *m,
 	}
 	/* The waiter may have given up while we copied: then it is dropped. */
 	w = r->awaited ? r->waiter : NULL;
+	if (w) {
+		ret = xs_reply_payload_deliver_locked(end, &p, w);
+		if (ret)
+			goto out;
+	}
 	*id_out = xs_next_id_locked(end, false);
 	xs_reply_settle_locked(end, r);
 	if (w) {
@@ -255,15 +310,16 @@ static int xs_reply_to_waiter(struct xs_end *end, struct xs_out *m,
 			.id = *id_out,
 			.reply_to = m->reply_to,
 		};
-		w->buf = buf;
+		w->buf = p.buf;
 		w->items = m->items;
-		buf = NULL;
+		p.buf = NULL;
 		m->items = NULL;
 		xs_sync_done_locked(xs_peer(end), w, m->wake_sync);
 	}
 out:
 	mutex_unlock(&conn->lock);
-	xs_reply_buf_put(xs_peer(end), buf);
+	xs_direct_unpin(&p.direct);
+	xs_reply_buf_put(xs_peer(end), p.buf);
 	return ret;
 }
 
@@ -709,7 +765,7 @@ static int xs_sync_take_reply(struct xs_send_sync *s, struct xs_sync_waiter *w)
 		if (ret)
 			return ret;
 	}
-	if (s->reply_len &&
+	if (s->reply_len && !w->direct &&
 	    copy_to_user(u64_to_user_ptr(s->reply_buf), w->buf->data,
 			 s->reply_len)) {
 		if (w->items)
@@ -734,9 +790,11 @@ long xs_ioctl_send_sync(struct xs_end *end, void __user *uarg, bool nowait)
 	if ((s.flags & ~XS_NONBLOCK) || s.__pad)
 		return -EINVAL;
 
-	w.done = false;
-	w.buf = NULL;
-	w.items = NULL;
+	w = (struct xs_sync_waiter) {
+		.ubuf = s.reply_buf,
+		.ucap = s.reply_cap,
+		.mm = current->mm,
+	};
 	m = (struct xs_out) {
 		.kind = XS_MSG_REQUEST,
 		.flags = XS_MSGF_SYNC,

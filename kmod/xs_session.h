@@ -58,6 +58,12 @@ struct xs_reply_buf {
  * @buf:	the reply's payload (NULL for a kernel error reply), owned
  *		by the waiter once done.
  * @items:	the reply's out-of-line items, owned by the waiter once done.
+ * @ubuf:	where the waiter wants the reply's payload (its reply_buf).
+ * @ucap:	bytes there.
+ * @mm:		the waiter's mm, for a direct reply (xs_direct.h); valid while
+ *		the waiter waits, which the replier makes sure of by holding
+ *		xs_conn.lock.
+ * @direct:	the replier put the payload into @ubuf itself: @buf is NULL.
  *
  * Lives on the waiter's stack; reachable through its request (struct
  * xs_req) only while it waits.
@@ -67,6 +73,10 @@ struct xs_sync_waiter {
 	struct xs_msg_hdr hdr;
 	struct xs_reply_buf *buf;
 	struct xs_items *items;
+	u64 ubuf;
+	u32 ucap;
+	struct mm_struct *mm;
+	bool direct;
 };
 
 /**

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "xs_util.h"
 
@@ -636,4 +637,191 @@ XS_TEST_TIMEOUT(sync_eight_threads_one_session, 120)
 	xsu_expect_end(c, XS_END_CANCELED, NULL, 0);
 	close(c);
 	close(s);
+}
+
+/* ---- large replies: copied once, into the caller's buffer ---------------- */
+
+#define BIG_RING	(2u << 20)
+
+static void big_fill(uint8_t *p, size_t len, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)(i * 13 + seed + (i >> 10));
+}
+
+static bool big_check(const uint8_t *p, size_t len, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != (uint8_t)(i * 13 + seed + (i >> 10)))
+			return false;
+	return true;
+}
+
+struct big_server {
+	int fd;
+	uint32_t len;		/* reply bytes */
+	unsigned int seed;
+	size_t off;		/* offset of the reply in its buffer */
+	int ret;
+};
+
+/* Answers one request with @len bytes of pattern @seed. */
+static void *big_server(void *p)
+{
+	struct big_server *b = p;
+	uint8_t *buf = malloc(b->len + b->off + 1);
+	struct xs_msg_hdr h;
+
+	XS_ASSERT_TRUE(buf != NULL);
+	b->ret = xsu_recv_wait(b->fd, NULL, 0, &h, XSU_WAIT_MS);
+	if (b->ret == -EMSGSIZE)
+		b->ret = xsu_recv(b->fd, 0, buf, b->len + 1, &h);
+	if (!b->ret) {
+		big_fill(buf + b->off, b->len, b->seed);
+		b->ret = xsu_reply(b->fd, h.id, buf + b->off, b->len);
+	}
+	free(buf);
+	return NULL;
+}
+
+/* One synchronous call answered by big_server(); the sync_send result. */
+static int big_call(int c, int s, uint32_t len, unsigned int seed,
+		    size_t off, void *reply, uint32_t cap,
+		    struct xs_send_sync *out)
+{
+	struct big_server b = { .fd = s, .len = len, .seed = seed,
+				.off = off };
+	pthread_t t = xsu_thread(big_server, &b);
+	int ret = xsu_send_sync(c, 0, "q", 1, reply, cap, 0, out);
+
+	xsu_join(t, XSU_WAIT_MS);
+	XS_EXPECT_EQ(b.ret, 0);
+	return ret;
+}
+
+XS_TEST(sync_large_replies_intact)
+{
+	static const uint32_t lens[] = { 16383, 16384, 16385, 65536 + 3,
+					 300000, 1 << 20 };
+	XSU_NAME(name);
+	struct xs_send_sync out;
+	uint8_t *reply = malloc((1 << 20) + 64);
+	unsigned int i, off;
+	int c, s;
+
+	XS_ASSERT_TRUE(reply != NULL);
+	xsu_pair_rings(name, BIG_RING, BIG_RING, NULL, &c, &s);
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		for (off = 0; off < 3; off++) {
+			/* Buffers touched, so their pages are present. */
+			memset(reply, 0xee, (1 << 20) + 64);
+			XS_ASSERT_EQ(big_call(c, s, lens[i], i + off, off * 1000,
+					      reply + off * 7, lens[i], &out), 0);
+			XS_EXPECT_EQ(out.reply_len, lens[i]);
+			XS_EXPECT_TRUE(big_check(reply + off * 7, lens[i],
+						 i + off));
+			/* Not a byte beyond the reply. */
+			XS_EXPECT_EQ(reply[off * 7 + lens[i]], 0xee);
+		}
+	}
+	free(reply);
+}
+
+/* A buffer whose pages are not there yet: the reply still arrives. */
+XS_TEST(sync_large_reply_into_fresh_memory)
+{
+	const size_t len = 256 * 1024;
+	XSU_NAME(name);
+	struct xs_send_sync out;
+	uint8_t *reply;
+	int c, s;
+
+	xsu_pair_rings(name, BIG_RING, BIG_RING, NULL, &c, &s);
+	reply = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	XS_ASSERT_TRUE(reply != MAP_FAILED);
+	XS_ASSERT_EQ(big_call(c, s, len, 5, 0, reply, len, &out), 0);
+	XS_EXPECT_TRUE(big_check(reply, len, 5));
+	munmap(reply, len);
+}
+
+/*
+ * A buffer shared copy-on-write with a child: the reply lands in the
+ * caller's own copy, never in the page the child still sees.
+ */
+XS_TEST(sync_large_reply_respects_copy_on_write)
+{
+	const size_t len = 128 * 1024;
+	XSU_NAME(name);
+	struct xsu_event go, done;
+	struct xs_send_sync out;
+	uint8_t *reply = malloc(len);
+	pid_t pid;
+	int c, s;
+
+	XS_ASSERT_TRUE(reply != NULL);
+	memset(reply, 'P', len);
+	xsu_pair_rings(name, BIG_RING, BIG_RING, NULL, &c, &s);
+	xsu_event_init(&go);
+	xsu_event_init(&done);
+	pid = xsu_fork();
+	if (!pid) {
+		size_t i;
+
+		xsu_event_wait(&go, XSU_WAIT_MS);
+		for (i = 0; i < len; i++)
+			if (reply[i] != 'P')
+				_exit(1);
+		_exit(0);
+	}
+	XS_ASSERT_EQ(big_call(c, s, len, 9, 0, reply, len, &out), 0);
+	XS_EXPECT_TRUE(big_check(reply, len, 9));
+	xsu_event_post(&go);
+	xsu_wait_child(pid, XSU_WAIT_MS);
+	free(reply);
+}
+
+/* Large replies and their errors: too big, unwritable, unreadable. */
+XS_TEST(sync_large_reply_errors)
+{
+	const size_t len = 64 * 1024;
+	XSU_NAME(name);
+	struct xs_send_sync out;
+	uint8_t *reply = malloc(2 * len), *ro;
+	int c, s;
+
+	XS_ASSERT_TRUE(reply != NULL);
+	xsu_pair_rings(name, BIG_RING, BIG_RING, NULL, &c, &s);
+	/* One byte short: -EMSGSIZE, the length says what was needed. */
+	XS_EXPECT_EQ(big_call(c, s, len, 1, 0, reply, len - 1, &out),
+		     -EMSGSIZE);
+	XS_EXPECT_EQ(out.reply_len, len);
+	/* A read-only buffer: -EFAULT for the caller. */
+	ro = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	XS_ASSERT_TRUE(ro != MAP_FAILED);
+	XS_EXPECT_EQ(big_call(c, s, len, 2, 0, ro, len, &out), -EFAULT);
+	munmap(ro, len);
+
+	/* The replier's payload unreadable: -EFAULT for it, still owed. */
+	{
+		struct sync_call sc;
+		pthread_t t;
+		uint64_t id;
+
+		t = start_sync(&sc, c, "wait", reply, len, 0);
+		id = take_request(s, "wait");
+		XS_EXPECT_EQ(xsu_reply(s, id, (void *)4096, len), -EFAULT);
+		xsu_sleep_ms(XSU_QUIET_MS);
+		XS_EXPECT_EQ(__atomic_load_n(&sc.done, __ATOMIC_ACQUIRE), 0);
+		big_fill(reply + len, len, 3);
+		XS_EXPECT_EQ(xsu_reply(s, id, reply + len, len), 0);
+		xsu_join(t, XSU_WAIT_MS);
+		XS_EXPECT_EQ(sc.ret, 0);
+		XS_EXPECT_TRUE(big_check(reply, len, 3));
+	}
+	free(reply);
 }
