@@ -219,19 +219,24 @@ static int xs_memfd_fill(int fd, const void *bytes, size_t len)
 
 /*
  * Class i holds memfds of XS_POOL_CLASS_MIN * 2^(i/4) * (4 + i%4) / 4
- * bytes: 64, 80, 96, 112, 128, 160, ... KiB up to XS_POOL_CLASS_MAX.
+ * bytes: 1, 1.25, 1.5, 1.75, 2, 2.5, ... MiB up to XS_POOL_CLASS_MAX.
  */
-#define XS_POOL_CLASSES	37
+_Static_assert((XS_POOL_CLASS_MIN << ((XS_POOL_CLASSES - 1) / 4)) ==
+	       XS_POOL_CLASS_MAX && (XS_POOL_CLASSES - 1) % 4 == 0,
+	       "XS_POOL_CLASSES must end exactly at XS_POOL_CLASS_MAX");
 
 static size_t xs_class_bytes(unsigned int i)
 {
 	return ((size_t)XS_POOL_CLASS_MIN << (i / 4)) * (4 + i % 4) / 4;
 }
 
+/* The class of a body of @len bytes, -1 when the pool has none for it. */
 static int xs_class_of(size_t len)
 {
 	unsigned int i;
 
+	if (len < XS_POOL_CLASS_MIN)
+		return -1;
 	for (i = 0; i < XS_POOL_CLASSES; i++)
 		if (len <= xs_class_bytes(i))
 			return (int)i;
@@ -253,7 +258,8 @@ static struct {
 	bool want[XS_POOL_CLASSES];	/* restock up to XS_POOL_DEPTH */
 	size_t bytes;			/* ready and being grown */
 	int growing;			/* the memfd the thread grows, or -1 */
-	bool running;			/* the thread exists */
+	pthread_t thread;
+	bool running;			/* @thread exists (joinable) */
 	bool used;			/* a body was taken since it last slept */
 	bool closed;			/* the process is exiting */
 	uint64_t hits, misses;
@@ -358,12 +364,19 @@ static void *xs_pool_thread(void *unused)
 		       pthread_cond_timedwait(&xs_pool.wake, &xs_pool.lock,
 					      &dl) != ETIMEDOUT)
 			;
-		/* A whole idle period without a body: give the memory back. */
-		if (!xs_pool.used)
+		/*
+		 * A whole idle period without a body: give the memory back
+		 * and retire (nobody will join us, the next take starts
+		 * another thread).
+		 */
+		if (!xs_pool.used && !xs_pool.closed) {
+			xs_pool_flush_locked();
+			xs_pool.running = false;
+			pthread_detach(pthread_self());
 			break;
+		}
 	}
-	xs_pool_flush_locked();
-	xs_pool.running = false;
+	/* Closed: the exit handler flushed, and joins us. */
 	pthread_mutex_unlock(&xs_pool.lock);
 	return NULL;
 }
@@ -371,21 +384,16 @@ static void *xs_pool_thread(void *unused)
 /* Under the lock: make sure the thread runs (it may have retired). */
 static void xs_pool_start_locked(void)
 {
-	pthread_attr_t attr;
-	pthread_t t;
 	sigset_t all, old;
 
 	if (xs_pool.running || xs_pool.closed)
 		return;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	/* Signals are the program's business, not this thread's. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	if (!pthread_create(&t, &attr, xs_pool_thread, NULL))
+	if (!pthread_create(&xs_pool.thread, NULL, xs_pool_thread, NULL))
 		xs_pool.running = true;	/* else: no stock, bodies still go */
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
 }
 
 /*
@@ -422,15 +430,24 @@ static void xs_pool_init(void)
 		       xs_pool_atfork_child);
 }
 
-/* At exit: close what is ready; a thread still growing one closes it. */
+/*
+ * At exit: close what is ready and wait for the thread (it closes what
+ * it was growing), so that the process ends with nothing of the pool's
+ * left over: no descriptor, no thread.
+ */
 __attribute__((destructor)) static void xs_pool_exit(void)
 {
+	bool join;
+
 	pthread_mutex_lock(&xs_pool.lock);
 	xs_pool.closed = true;
 	xs_pool_flush_locked();
-	if (xs_pool.running)
-		pthread_cond_signal(&xs_pool.wake);
+	join = xs_pool.running;
+	xs_pool.running = false;
+	pthread_cond_signal(&xs_pool.wake);
 	pthread_mutex_unlock(&xs_pool.lock);
+	if (join)
+		pthread_join(xs_pool.thread, NULL);
 }
 
 /* A ready memfd of at least @len bytes, or -1; restocks the class. */
@@ -439,7 +456,7 @@ static int xs_pool_take(size_t len)
 	int c = xs_class_of(len), fd = -1;
 
 	if (c < 0)
-		return -1;	/* larger than any class: made on the spot */
+		return -1;	/* no class: made on the spot */
 	pthread_once(&xs_pool_once, xs_pool_init);
 	pthread_mutex_lock(&xs_pool.lock);
 	if (!xs_pool.closed) {

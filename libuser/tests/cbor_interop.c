@@ -13,6 +13,16 @@
  *	message re-encoded by us (deterministic) to OUT for Python to
  *	check the values.  Exits 1 on any mismatch.
  *
+ *   cbor_interop body-encode PAYLOAD BODY
+ *	Sends a message with an fd out of line, as the library sends a
+ *	large one: writes the payload (the body reference) to PAYLOAD and
+ *	the sealed memfd's content to BODY; prints "ool_count=N".
+ *
+ *   cbor_interop body-decode PAYLOAD BODY
+ *	Decodes a Python payload that refers to item 1, with the table
+ *	[/dev/null, a sealed memfd holding BODY], and checks the values
+ *	(XT_BODY_TEXT, "n": 7, the fd).  Exits 1 on any mismatch.
+ *
  * The values are mirrored in cbor_interop.py: change both together.
  */
 #define _GNU_SOURCE
@@ -28,9 +38,11 @@
 
 #include "xs_codec.h"
 #include "xs_object.h"
+#include "xs_wire.h"
 
 #define XT_C_SHMEM	"shared memory from C"
 #define XT_PY_SHMEM	"shared memory from Python"
+#define XT_BODY_TEXT	"a body out of line"
 
 static const uint8_t xt_uuid[16] = {
 	0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0,
@@ -239,12 +251,94 @@ static int xt_decode(const char *in, const char *out)
 	return xt_failed;
 }
 
+static int xt_body_encode(const char *payload_path, const char *body_path)
+{
+	xs_object_t *d = xs_dictionary_create();
+	uint8_t blob[1000];
+	const void *payload;
+	struct xs_wire w;
+	struct stat st;
+	size_t len, i;
+	char *body;
+	int fd;
+
+	for (i = 0; i < sizeof(blob); i++)
+		blob[i] = (uint8_t)i;
+	xt_set(d, "text", xs_string_create(XT_BODY_TEXT));
+	xt_set(d, "blob", xs_data_create(blob, sizeof(blob)));
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	xt_set(d, "fd", xs_fd_create(fd));
+	close(fd);
+	xs_wire_init(&w);
+	if (xs_wire_encode(&w, d) || xs_wire_body_out(&w) ||
+	    fstat(w.body_fd, &st))
+		return 2;
+	body = malloc((size_t)st.st_size);
+	if (!body || pread(w.body_fd, body, (size_t)st.st_size, 0) !=
+		     st.st_size)
+		return 2;
+	payload = xs_wire_payload(&w, &len);
+	if (xt_write_file(payload_path, payload, len) ||
+	    xt_write_file(body_path, body, (size_t)st.st_size))
+		return 2;
+	printf("ool_count=%u\n", w.nr_items);
+	free(body);
+	xs_wire_release(&w);
+	xs_release(d);
+	return 0;
+}
+
+static int xt_body_decode(const char *payload_path, const char *body_path)
+{
+	size_t len, blen;
+	struct stat a, b;
+	void *payload, *body;
+	xs_object_t *msg;
+	int fds[2], ret;
+
+	payload = xt_read_file(payload_path, &len);
+	body = xt_read_file(body_path, &blen);
+	fds[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	fds[1] = memfd_create("py-body", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fds[1] < 0 || write(fds[1], body, blen) != (ssize_t)blen ||
+	    fcntl(fds[1], F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK |
+					F_SEAL_GROW))
+		return 2;
+	ret = xs_decode(payload, len, fds, 2, &msg);
+	if (ret) {
+		printf("# C side: decoding the Python body: %s\n",
+		       strerror(-ret));
+		return 1;
+	}
+	xt_check(xs_dictionary_get_count(msg) == 3, "body key count");
+	xt_check(xs_dictionary_get_string(msg, "text") &&
+		 !strcmp(xs_dictionary_get_string(msg, "text"), XT_BODY_TEXT),
+		 "body text");
+	xt_check(xs_dictionary_get_int64(msg, "n") == 7, "body n");
+	ret = xs_dictionary_dup_fd(msg, "fd");
+	xt_check(ret >= 0 && !fstat(ret, &a) && !fstat(fds[0], &b) &&
+		 a.st_ino == b.st_ino, "body fd is not /dev/null");
+	if (ret >= 0)
+		close(ret);
+	xs_release(msg);
+	free(payload);
+	free(body);
+	close(fds[0]);
+	close(fds[1]);
+	return xt_failed;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "encode"))
 		return xt_encode(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "decode"))
 		return xt_decode(argv[2], argv[3]);
-	fprintf(stderr, "usage: %s encode OUT | decode IN OUT\n", argv[0]);
+	if (argc == 4 && !strcmp(argv[1], "body-encode"))
+		return xt_body_encode(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "body-decode"))
+		return xt_body_decode(argv[2], argv[3]);
+	fprintf(stderr, "usage: %s encode OUT | decode IN OUT | body-encode PAYLOAD BODY | body-decode PAYLOAD BODY\n",
+		argv[0]);
 	return 2;
 }

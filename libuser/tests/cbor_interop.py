@@ -13,6 +13,10 @@
    tag 1 with a float) that the C decoder must read; the C program checks
    types, the fd and the shmem, and re-encodes; Python checks every value
    of that re-encoding and that it is what cbor2's canonical mode writes.
+3. Large messages: the payload is only tag xsOL [2, index, length], the
+   dictionary is the content of a sealed memfd.  C sends one (payload
+   and body as files): cbor2 reads the reference and the body.  Python
+   writes one: C decodes it with a sealed memfd made of Python's body.
 
 Prints TAP; exits non-zero on any mismatch.  Needs Debian's python3-cbor2.
 The values mirror cbor_interop.c: change both together.
@@ -242,16 +246,58 @@ def from_python(tap, prog, work):
               f"ours:  {back_data.hex()}\ncbor2: {want.hex()}")
 
 
+def body_from_c(tap, prog, work):
+    payload_path = os.path.join(work, "body_from_c.payload")
+    body_path = os.path.join(work, "body_from_c.body")
+    rc, ool_count = run([prog, "body-encode", payload_path, body_path])
+    if not tap.check(rc == 0 and ool_count == 2,
+                     "C wrote a message out of line",
+                     f"exit {rc}, ool_count {ool_count}"):
+        return
+    with open(payload_path, "rb") as f:
+        payload = f.read()
+    with open(body_path, "rb") as f:
+        body = f.read()
+    ref = cbor2.loads(payload, tag_hook=tag_hook)
+    # The fd is item 0; the body, the last item, is item 1.
+    tap.check(ref == Ool(2, 1, len(body)),
+              "the payload is the body reference [2, index, length]",
+              f"got {ref!r}, body of {len(body)} bytes")
+    msg = cbor2.loads(body, tag_hook=tag_hook)
+    want = {"text": "a body out of line",
+            "blob": bytes(i % 256 for i in range(1000)), "fd": Ool(0, 0)}
+    tap.check(same(msg, want) and
+              cbor2.dumps(cbor2.loads(body), canonical=True) == body,
+              "cbor2 reads the body, canonical as C wrote it", repr(msg))
+
+
+def body_from_python(tap, prog, work):
+    body = cbor2.dumps({"n": 7, "text": "a body out of line",
+                        "fd": CBORTag(TAG_OOL, [0, 0])})
+    payload = cbor2.dumps(CBORTag(TAG_OOL, [2, 1, len(body)]))
+    payload_path = os.path.join(work, "body_from_py.payload")
+    body_path = os.path.join(work, "body_from_py.body")
+    with open(payload_path, "wb") as f:
+        f.write(payload)
+    with open(body_path, "wb") as f:
+        f.write(body)
+    rc, _ = run([prog, "body-decode", payload_path, body_path])
+    tap.check(rc == 0, "C decodes a Python body through a sealed memfd",
+              f"exit {rc}")
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__, file=sys.stderr)
         return 2
     prog, work = sys.argv[1], sys.argv[2]
     os.makedirs(work, exist_ok=True)
-    planned = 8
+    planned = 12
     tap = Tap(planned)
     from_c(tap, prog, work)
     from_python(tap, prog, work)
+    body_from_c(tap, prog, work)
+    body_from_python(tap, prog, work)
     while tap.n < planned:      # a step that could not run is a failure
         tap.check(False, "not run after an earlier failure")
     try:

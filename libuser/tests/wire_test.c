@@ -585,7 +585,8 @@ XT_TEST(pool_classes_are_close_together)
 {
 	size_t len, c, prev = 0;
 
-	XS_EXPECT_EQ(xs_pool_class_size(1), XS_POOL_CLASS_MIN);
+	XS_EXPECT_EQ(xs_pool_class_size(1), 0);
+	XS_EXPECT_EQ(xs_pool_class_size(XS_POOL_CLASS_MIN - 1), 0);
 	XS_EXPECT_EQ(xs_pool_class_size(XS_POOL_CLASS_MIN), XS_POOL_CLASS_MIN);
 	XS_EXPECT_EQ(xs_pool_class_size(XS_POOL_CLASS_MIN + 1),
 		     XS_POOL_CLASS_MIN * 5 / 4);
@@ -638,7 +639,7 @@ static bool wt_body_is(int fd, const void *want, size_t len)
 
 XT_TEST(pool_restocks_what_was_used)
 {
-	size_t len = 300000, i;
+	size_t len = XS_POOL_CLASS_MIN + 300000, i;
 	struct xs_pool_stats st0, st;
 	uint8_t *bytes = malloc(len);
 	int fd;
@@ -673,11 +674,17 @@ XT_TEST(pool_restocks_what_was_used)
 	xs_pool_get_stats(&st);
 	XS_EXPECT_EQ(st.hits, st0.hits + 1);
 
-	/* Bodies above the largest class never wait for the pool. */
+	/* Bodies below the smallest class never touch the pool. */
 	fd = xs_body_memfd(bytes, 1);
 	XS_ASSERT_GE(fd, 0);
 	XS_EXPECT_TRUE(wt_body_is(fd, bytes, 1));
 	close(fd);
+	fd = xs_body_memfd(bytes, XS_POOL_CLASS_MIN - 1);
+	XS_ASSERT_GE(fd, 0);
+	XS_EXPECT_TRUE(wt_body_is(fd, bytes, XS_POOL_CLASS_MIN - 1));
+	close(fd);
+	xs_pool_get_stats(&st);
+	XS_EXPECT_EQ(st.hits + st.misses, st0.hits + st0.misses + 2);
 	XS_EXPECT_EQ(xs_body_memfd(bytes, 0), -EINVAL);
 
 	wt_pool_settle();
@@ -714,7 +721,7 @@ XT_TEST(pool_stays_within_its_bounds)
 	}
 	xs_pool_get_stats(&st);
 	XS_EXPECT_LE(st.idle_bytes, XS_POOL_MAX_BYTES);
-	XS_EXPECT_LE(st.idle, 37 * XS_POOL_DEPTH);
+	XS_EXPECT_LE(st.idle, XS_POOL_CLASSES * XS_POOL_DEPTH);
 	total = st.idle;
 	xs_diag("pool after every class: %zu memfds, %zu KiB", total,
 		st.idle_bytes >> 10);
@@ -733,8 +740,9 @@ static void *wt_sender(void *arg)
 	uint8_t *b;
 	int n, fd;
 
-	for (n = 0; n < 40; n++) {
-		len = 1000 + (size_t)((wk->id * 7919 + n * 104729) % 400000);
+	for (n = 0; n < 25; n++) {
+		len = 1000 + (size_t)((wk->id * 7919 + n * 104729) %
+				      (3u << 20));
 		b = malloc(len);
 		if (!b) {
 			wk->bad++;
@@ -772,7 +780,7 @@ XT_TEST_TIMEOUT(pool_serves_many_threads, 60)
 /* A forked child must not write into the parent's ready memfds. */
 XT_TEST(pool_is_not_shared_with_a_forked_child)
 {
-	uint8_t bytes[70000];
+	static uint8_t bytes[XS_POOL_CLASS_MIN];
 	struct xs_pool_stats st;
 	int fd, status;
 	pid_t pid;
@@ -803,5 +811,36 @@ XT_TEST(pool_is_not_shared_with_a_forked_child)
 	/* The parent's stock is untouched. */
 	xs_pool_get_stats(&st);
 	XS_EXPECT_EQ(st.idle, XS_POOL_DEPTH);
+	wt_pool_settle();
+}
+
+/* After XS_POOL_IDLE_SEC without a body, the memory goes back. */
+XT_TEST_TIMEOUT(pool_gives_memory_back_when_idle, XS_POOL_IDLE_SEC + 20)
+{
+	static uint8_t bytes[XS_POOL_CLASS_MIN];
+	struct xs_pool_stats st;
+	int fd, i;
+
+	fd = xs_body_memfd(bytes, sizeof(bytes));
+	XS_ASSERT_GE(fd, 0);
+	close(fd);
+	XS_ASSERT_TRUE(wt_pool_wait_idle(XS_POOL_DEPTH));
+	for (i = 0; i < (XS_POOL_IDLE_SEC + 10) * 10; i++) {
+		xs_pool_get_stats(&st);
+		if (!st.thread)
+			break;
+		usleep(100000);
+	}
+	XS_EXPECT_FALSE(st.thread);
+	XS_EXPECT_EQ(st.idle, 0);
+	XS_EXPECT_EQ(st.idle_bytes, 0);
+	xs_diag("pool idle after %.1f s", i / 10.0);
+	/* And it comes back on the next body. */
+	fd = xs_body_memfd(bytes, sizeof(bytes));
+	XS_ASSERT_GE(fd, 0);
+	XS_EXPECT_TRUE(wt_body_is(fd, bytes, sizeof(bytes)));
+	close(fd);
+	xs_pool_get_stats(&st);
+	XS_EXPECT_TRUE(st.thread);
 	wt_pool_settle();
 }
