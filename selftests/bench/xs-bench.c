@@ -2266,6 +2266,42 @@ static void print_tsv(void)
  * lower is better, for rates higher.  The AF_UNIX column shows its
  * absolute value.
  */
+/*
+ * Whether xsession meets @w's target.  Round trips are judged on the
+ * synchronous send (the plain "xsession" column), as the targets say;
+ * other workloads on the best way xsession offers (a batch of one-way
+ * messages is still xsession), named in the verdict when it is not the
+ * plain column.
+ */
+static const char *target_verdict(unsigned int wi, const struct workload *w,
+				  const struct result *ref, char *buf,
+				  size_t len)
+{
+	unsigned int mi, best = NR_MECH;
+	double q = 0, bq = 0;
+
+	for (mi = 0; mi < NR_MECH; mi++) {
+		const struct result *r = &results[wi][mi];
+
+		if (strncmp(mechs[mi].name, "xsession", 8) ||
+		    r->state != RS_OK || (w->kind == K_RT && mi != 0))
+			continue;
+		q = r->value / ref->value;
+		if (best == NR_MECH ||
+		    (w->lower_better ? q < bq : q > bq)) {
+			best = mi;
+			bq = q;
+		}
+	}
+	if (best == NR_MECH)
+		return "";
+	snprintf(buf, len, "%s%s%s",
+		 (w->lower_better ? bq <= w->target : bq >= w->target) ?
+		 "met" : "MISSED", best ? " by " : "",
+		 best ? mechs[best].name : "");
+	return buf;
+}
+
 static void print_table(void)
 {
 	unsigned int wi, mi;
@@ -2310,11 +2346,8 @@ static void print_table(void)
 		}
 		if (xs->state == RS_OK && w->kind == K_MEM) {
 			verdict = xs->value <= 4096 ? "met" : "MISSED";
-		} else if (xs->state == RS_OK && ref->state == RS_OK && w->target > 0) {
-			double q = xs->value / ref->value;
-
-			verdict = (w->lower_better ? q <= w->target : q >= w->target) ?
-				  "met" : "MISSED";
+		} else if (ref->state == RS_OK && w->target > 0) {
+			verdict = target_verdict(wi, w, ref, cell, sizeof(cell));
 		}
 		printf("  %-9s %s\n", w->target_text, verdict);
 	}
