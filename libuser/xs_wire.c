@@ -270,6 +270,7 @@ static struct {
 };
 
 static pthread_once_t xs_pool_once = PTHREAD_ONCE_INIT;
+static bool xs_pool_off;	/* XS_BODY_POOL=0 */
 
 /* Under the lock: close every ready memfd. */
 static void xs_pool_flush_locked(void)
@@ -426,6 +427,13 @@ static void xs_pool_atfork_child(void)
 
 static void xs_pool_init(void)
 {
+	const char *env = getenv("XS_BODY_POOL");
+
+	/*
+	 * Measured, the pool speeds up the sending thread but not always
+	 * the exchange as a whole: a program may turn it off.
+	 */
+	xs_pool_off = env && !strcmp(env, "0");
 	pthread_atfork(xs_pool_atfork_prepare, xs_pool_atfork_parent,
 		       xs_pool_atfork_child);
 }
@@ -458,6 +466,8 @@ static int xs_pool_take(size_t len)
 	if (c < 0)
 		return -1;	/* no class: made on the spot */
 	pthread_once(&xs_pool_once, xs_pool_init);
+	if (xs_pool_off)
+		return -1;
 	pthread_mutex_lock(&xs_pool.lock);
 	if (!xs_pool.closed) {
 		if (xs_pool.count[c]) {

@@ -107,6 +107,7 @@ int xs_body_memfd(const void *bytes, size_t len);
  * dropped (and the thread ends) after XS_POOL_IDLE_SEC without a body.
  * Bodies below XS_POOL_CLASS_MIN get a memfd of their own: measured,
  * the pool does not pay for itself there (Documentation/libxsession.rst).
+ * XS_BODY_POOL=0 in the environment (read once) turns the pool off.
  */
 #define XS_POOL_DEPTH		2
 #define XS_POOL_MAX_BYTES	(64u << 20)

@@ -814,6 +814,31 @@ XT_TEST(pool_is_not_shared_with_a_forked_child)
 	wt_pool_settle();
 }
 
+/* XS_BODY_POOL=0: every body gets a memfd of its own, no thread. */
+XT_TEST(pool_can_be_turned_off)
+{
+	static uint8_t bytes[XS_POOL_CLASS_MIN];
+	struct xs_pool_stats st;
+	int fd, status, i;
+	pid_t pid;
+
+	pid = fork();
+	XS_ASSERT_GE(pid, 0);
+	if (!pid) {
+		setenv("XS_BODY_POOL", "0", 1);
+		for (i = 0; i < 3; i++) {
+			fd = xs_body_memfd(bytes, sizeof(bytes));
+			if (fd < 0 || !wt_body_is(fd, bytes, sizeof(bytes)))
+				_exit(1);
+			close(fd);
+		}
+		xs_pool_get_stats(&st);
+		_exit(st.thread || st.idle || st.hits || st.misses ? 2 : 0);
+	}
+	XS_ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	XS_EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 /* After XS_POOL_IDLE_SEC without a body, the memory goes back. */
 XT_TEST_TIMEOUT(pool_gives_memory_back_when_idle, XS_POOL_IDLE_SEC + 20)
 {
