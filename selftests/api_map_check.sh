@@ -19,7 +19,7 @@ while read -r prog name; do
 		echo "not ok $n api-map cites $prog: $name, which does not exist"
 		fail=1
 	fi
-done < <(grep -oE '(conformance_test|lifecycle_test): ``[A-Za-z0-9_]+``' "$map" |
+done < <(grep -oE '(conformance_test|lifecycle_test|ool_test): ``[A-Za-z0-9_]+``' "$map" |
 	 sed 's/: ``/ /; s/``$//' | sort -u)
 n=$((n + 1))
 if [ "$n" -gt 1 ] && ! grep -q 'TODO' "$map"; then

@@ -44,6 +44,7 @@ make -s -C "$top/libuser/fuzz" all >>"$out/build.log" 2>&1 ||
 	run_prog libuser-codable "$lt/codable_test"
 	run_prog libuser-typecheck "$top/libuser/tests/typecheck.sh" cc
 	run_prog libuser-cbor2 /usr/bin/python3 "$top/libuser/tests/cbor_interop.py" "$lt/cbor_interop" "$lt"
+	run_prog libuser-wire-tsan "$lt/wire_test-tsan"
 	for v in queue_test queue_test-asan queue_test-tsan; do
 		run_prog "libuser-$v" "$qt/$v"
 	done
