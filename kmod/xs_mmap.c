@@ -87,11 +87,11 @@ long xs_ioctl_ring_wait(struct xs_end *end, void __user *uarg, bool nowait,
 
 	/*
 	 * The caller may have moved head since any of the peer's senders
-	 * last looked: clear its request for a wake-up, then wake them all
-	 * (each one looks again, and asks again if it must).
+	 * last looked: if one asked for a wake-up, clear the request and
+	 * wake them all (each one looks again, and asks again if it must).
 	 */
-	xs_ring_disarm(&end->rx);
-	wake_up_all(&xs_peer(end)->wait);
+	if (xs_ring_disarm(&end->rx))
+		wake_up_all(&xs_peer(end)->wait);
 	xs_end_reap_items(end);
 
 	if (xs_end_has_items(end))

@@ -474,28 +474,35 @@ bool xs_ring_room_or_arm(struct xs_ring *r, u32 need)
 		return true;
 	if (!r->ctl)
 		return false;	/* the kernel consumes, and wakes, itself */
+	WRITE_ONCE(r->armed, true);
 	WRITE_ONCE(r->ctl->need_wakeup, 1);
-	/* Pair C: the flag before our second look at head. */
+	/* Pair C: the flags before our second look at head. */
 	smp_mb();
 	return xs_ring_free(r) >= need;
 }
 EXPORT_SYMBOL_IF_KUNIT(xs_ring_room_or_arm);
 
 /**
- * xs_ring_disarm() - clear the receiver's wake-up request
+ * xs_ring_disarm() - clear the wake-up request, and say if there was one
  * @r:	the ring
  *
- * The caller then wakes every producer waiting for room; a producer that
- * still finds no room sets the flag again.  Clearing first is what keeps
- * that second request from being lost.
+ * When it returns true the caller wakes every producer waiting for room;
+ * a producer that still finds no room sets the flags again.  Clearing
+ * first is what keeps that second request from being lost.  The kernel's
+ * own flag decides, not the one userspace could clear.
+ *
+ * Return: true when a producer asked to be woken since the last call.
  */
-void xs_ring_disarm(struct xs_ring *r)
+bool xs_ring_disarm(struct xs_ring *r)
 {
 	if (!r->ctl)
-		return;
+		return false;
 	WRITE_ONCE(r->ctl->need_wakeup, 0);
-	/* The cleared flag before the producers we wake look at it again. */
-	smp_mb();
+	/*
+	 * xchg() is a full barrier, pair C on this side: the head the caller
+	 * stored, and the cleared flags, before we look at the request.
+	 */
+	return xchg(&r->armed, false);
 }
 EXPORT_SYMBOL_IF_KUNIT(xs_ring_disarm);
 

@@ -81,6 +81,8 @@
  * @tail:	producer index, free running.
  * @ctl_page:	the control page of a mappable ring, else NULL.
  * @ctl:	its kernel address; the kernel reads only ctl->head.
+ * @armed:	a producer asked to be woken when room comes (the kernel's
+ *		copy of ctl->need_wakeup, which userspace may clear).
  * @populate_lock: serializes populating @pages and @data, and @memcg.
  * @memcg:	the memory cgroup the data pages are charged to (the
  *		owner's), referenced.
@@ -94,6 +96,7 @@ struct xs_ring {
 	u32 tail;
 	struct page *ctl_page;
 	struct xs_ring_ctl *ctl;
+	bool armed;
 	struct mutex populate_lock;	/* see above */
 	struct mem_cgroup *memcg;
 };
@@ -139,7 +142,7 @@ void xs_ring_consume(struct xs_ring *r);
 void xs_ring_set_index(struct xs_ring *r, u32 index);
 
 bool xs_ring_room_or_arm(struct xs_ring *r, u32 need);
-void xs_ring_disarm(struct xs_ring *r);
+bool xs_ring_disarm(struct xs_ring *r);
 void xs_ring_set_ended(struct xs_ring *r);
 
 struct vm_area_struct;

@@ -607,7 +607,7 @@ static void xs_ring_mapped_ctl(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, r->ctl->ended, 1U);
 	/* Harmless on a ring without a control page. */
 	xs_ring_set_ended(plain);
-	xs_ring_disarm(plain);
+	KUNIT_EXPECT_FALSE(test, xs_ring_disarm(plain));
 }
 
 /*
@@ -627,12 +627,18 @@ static void xs_ring_mapped_wakeup_flag(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, xs_ring_room_or_arm(r, 8));
 	KUNIT_EXPECT_EQ(test, r->ctl->need_wakeup, 1U);
 
-	xs_ring_disarm(r);
+	KUNIT_EXPECT_TRUE(test, xs_ring_disarm(r));
 	KUNIT_EXPECT_EQ(test, r->ctl->need_wakeup, 0U);
+	/* Asked once, woken once. */
+	KUNIT_EXPECT_FALSE(test, xs_ring_disarm(r));
 	xs_test_get(test, r, 1, half);
 	KUNIT_EXPECT_TRUE(test, xs_ring_room_or_arm(r, PAGE_SIZE / 2));
 	KUNIT_EXPECT_FALSE(test, xs_ring_room_or_arm(r, PAGE_SIZE / 2 + 8));
 	KUNIT_EXPECT_EQ(test, r->ctl->need_wakeup, 1U);
+
+	/* Userspace clearing the flag does not lose the kernel's request. */
+	WRITE_ONCE(r->ctl->need_wakeup, 0);
+	KUNIT_EXPECT_TRUE(test, xs_ring_disarm(r));
 
 	/* A scribbled head: no room, however often the producer looks. */
 	WRITE_ONCE(r->ctl->head, r->tail + 8);

@@ -53,9 +53,13 @@
  * message fits everywhere and streams are limited by the mechanism, not
  * by one configuration being smaller.
  *
- * Timing: each figure is the median of REPS runs; before them, a run is
- * sized (doubling the count) to last about TARGET seconds.  Under TCG the
- * absolute numbers mean little; ratios measured in one boot do.
+ * Timing: each figure is the median of REPS rounds (default 7).  The
+ * first round sizes a run (doubling the count) to last about TARGET
+ * seconds; every round then makes one short warm-up run and one measured
+ * run per mechanism, and the rounds alternate between the mechanisms of
+ * a workload, so a slow phase of the machine weighs on all of them
+ * alike.  Under TCG the absolute numbers mean little; ratios measured in
+ * one boot do.
  *
  * Output on stdout: comment lines ("# ..."), the results as TSV
  * (workload, mechanism, value, unit) between XS-BENCH-TSV-BEGIN and
@@ -122,7 +126,7 @@
 /* ------------------------------------------------------------------ */
 
 static double opt_target = 0.4;		/* seconds one measured run lasts */
-static int opt_reps = 5;
+static int opt_reps = 7;		/* rounds */
 static int opt_sessions = 500;		/* mem_idle: sessions held open */
 static bool opt_pin;			/* parent on CPU 0, child on CPU 1 */
 static uint32_t opt_conn_ring;		/* conn: xsession ring bytes, 0: default */
@@ -1719,6 +1723,14 @@ struct result {
 	enum res_state state;
 	double value;
 	char why[96];
+	/* Rounds: the calibrated count, one figure per round, and the
+	 * context switches and IPIs over all measured operations.
+	 */
+	uint64_t n;
+	double samples[64];
+	int nsamples;
+	double ctxt, ipi, ops;
+	uint64_t retries;
 };
 
 static struct result results[NR_WL][NR_MECH];
@@ -1875,51 +1887,68 @@ static double figure(const struct workload *w, uint64_t n, double secs)
 }
 
 /*
- * Calibrate, then measure: double the count until a run lasts a quarter
- * of the target, scale it to the target, and take the median of
- * opt_reps runs of that count.  The first runs also warm up (page
- * faults, first wake-ups, binder's buffer pages), and a quarter of the
- * target is long enough that one slow first run cannot make the
- * measured runs short.  Returns 0 with res->value set, or -1.
+ * One round of a workload for one mechanism.  The first round calibrates:
+ * it doubles the count until a run lasts a quarter of the target (those
+ * runs also warm up: page faults, first wake-ups, binder's buffer pages)
+ * and scales it to the target.  Every round then makes one short warm-up
+ * run and one measured run of that count.  The rounds of all mechanisms
+ * alternate (see main()), so a slow phase of the machine hits them all
+ * alike, and the figure is the median over the rounds.  Returns 0 with a
+ * sample added to @res, or -1.
  */
 static int measure(struct chan *c, const int *io, long *bad, struct result *res)
 {
 	struct sysstat before, after;
-	double secs, runs[64], ops;
 	uint64_t n = 1;
-	int i;
+	double secs;
 
-	for (;;) {
-		secs = run_once(c, io, n, bad);
-		if (secs < 0)
-			return -1;
-		if (secs >= opt_target / 4 || n >= (1ULL << 40))
-			break;
-		n *= 2;
+	if (!res->n) {
+		for (;;) {
+			secs = run_once(c, io, n, bad);
+			if (secs < 0)
+				return -1;
+			if (secs >= opt_target / 4 || n >= (1ULL << 40))
+				break;
+			n *= 2;
+		}
+		n = (uint64_t)(n * opt_target / secs);
+		res->n = n < 1 ? 1 : n;
+	} else if (run_once(c, io, res->n / 8 + 1, bad) < 0) {
+		return -1;
 	}
-	n = (uint64_t)(n * opt_target / secs);
-	if (n < 1)
-		n = 1;
 	sysstat_read(&before);
-	for (i = 0; i < opt_reps; i++) {
-		secs = run_once(c, io, n, bad);
-		if (secs < 0)
-			return -1;
-		runs[i] = figure(c->w, n, secs);
-	}
+	secs = run_once(c, io, res->n, bad);
+	if (secs < 0)
+		return -1;
 	sysstat_read(&after);
-	ops = (double)n * opt_reps;
-	res->value = median(runs, opt_reps);
+	res->samples[res->nsamples++] = figure(c->w, res->n, secs);
+	res->ctxt += after.ctxt - before.ctxt;
+	res->ipi += after.ipi - before.ipi;
+	res->ops += res->n;
+	res->retries += c->retries;
 	res->state = RS_OK;
-	qsort(runs, opt_reps, sizeof(runs[0]), cmp_double);
-	note("%-8s %-15s %12.2f %-9s (n=%llu, runs %.2f .. %.2f; per op: %.2f ctxsw, %.2f IPI)",
-	     c->w->name, c->m->name, res->value, c->w->unit,
-	     (unsigned long long)n, runs[0], runs[opt_reps - 1],
-	     (after.ctxt - before.ctxt) / ops, (after.ipi - before.ipi) / ops);
-	if (c->retries)
-		note("%-8s %-15s %llu oneway sends refused (async space full) and retried",
-		     c->w->name, c->m->name, (unsigned long long)c->retries);
 	return 0;
+}
+
+/* After the last round: the median, and a line about the spread. */
+static void measure_finish(const struct workload *w, const struct mech *m,
+			   struct result *res)
+{
+	double sorted[64];
+	int k = res->nsamples;
+
+	if (res->state != RS_OK || !k)
+		return;
+	res->value = median(res->samples, k);
+	memcpy(sorted, res->samples, k * sizeof(sorted[0]));
+	qsort(sorted, k, sizeof(sorted[0]), cmp_double);
+	note("%-8s %-15s %12.2f %-9s (n=%llu, %d rounds %.2f .. %.2f; per op: %.2f ctxsw, %.2f IPI)",
+	     w->name, m->name, res->value, w->unit,
+	     (unsigned long long)res->n, k, sorted[0], sorted[k - 1],
+	     res->ctxt / res->ops, res->ipi / res->ops);
+	if (res->retries)
+		note("%-8s %-15s %llu oneway sends refused (async space full) and retried",
+		     w->name, m->name, (unsigned long long)res->retries);
 }
 
 /* A verdict on a workload that ran: failures make it "fail". */
@@ -2376,6 +2405,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	unsigned int wi, mi;
+	int round, rounds;
 	double t0 = now_s();
 	int opt;
 
@@ -2422,7 +2452,7 @@ int main(int argc, char **argv)
 	/* A peer that dies must show as an error, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGALRM, watchdog);
-	note("xs-bench: %d runs of ~%.2f s per figure, median; %ld cpus; buffers %lu KiB%s",
+	note("xs-bench: %d rounds of ~%.2f s per figure, median, mechanisms alternating; %ld cpus; buffers %lu KiB%s",
 	     opt_reps, opt_target, sysconf(_SC_NPROCESSORS_ONLN), BUF_BYTES / KiB,
 	     opt_pin ? "; pinned: driver CPU 0, server CPU 1" : "");
 	if (opt_conn_ring)
@@ -2435,35 +2465,45 @@ int main(int argc, char **argv)
 
 		if (!selected(opt_workloads, w->name))
 			continue;
-		for (mi = 0; mi < NR_MECH; mi++) {
-			const struct mech *m = &mechs[mi];
-			struct result *r = &results[wi][mi];
+		/* Rounds alternate the mechanisms; mem_idle repeats inside. */
+		rounds = w->kind == K_MEM ? 1 : opt_reps;
+		for (round = 0; round < rounds; round++) {
+			for (mi = 0; mi < NR_MECH; mi++) {
+				const struct mech *m = &mechs[mi];
+				struct result *r = &results[wi][mi];
 
-			if (!selected(opt_mechs, m->name))
-				continue;
-			if (!(m->kinds & KIND_BIT(w->kind))) {
-				/* Only where the question makes sense. */
-				if ((w->kind == K_OW || w->kind == K_CONN) &&
-				    strncmp(m->name, "xsession-", 9)) {
-					r->state = RS_NA;
-					snprintf(r->why, sizeof(r->why), "%s",
-						 m->na_why);
+				if (!selected(opt_mechs, m->name))
+					continue;
+				if (!(m->kinds & KIND_BIT(w->kind))) {
+					/* Only where the question makes sense. */
+					if ((w->kind == K_OW || w->kind == K_CONN) &&
+					    strncmp(m->name, "xsession-", 9)) {
+						r->state = RS_NA;
+						snprintf(r->why, sizeof(r->why),
+							 "%s", m->na_why);
+					}
+					continue;
 				}
-				continue;
+				if (round && r->state != RS_OK)
+					continue;	/* n/a or failed */
+				cur_wl = w;
+				cur_mech = m->name;
+				alarm(WATCHDOG_S);
+				if (w->kind == K_MEM)
+					run_mem(w, m, r);
+				else if (w->kind == K_LOOP)
+					run_loop(w, m, r);
+				else
+					run_pair(w, m, r);
+				alarm(0);
+				if (r->state == RS_NA)
+					note("%-8s %-15s n/a: %s", w->name,
+					     m->name, r->why);
 			}
-			cur_wl = w;
-			cur_mech = m->name;
-			alarm(WATCHDOG_S);
-			if (w->kind == K_MEM)
-				run_mem(w, m, r);
-			else if (w->kind == K_LOOP)
-				run_loop(w, m, r);
-			else
-				run_pair(w, m, r);
-			alarm(0);
-			if (r->state == RS_NA)
-				note("%-8s %-15s n/a: %s", w->name, m->name, r->why);
 		}
+		if (w->kind != K_MEM)
+			for (mi = 0; mi < NR_MECH; mi++)
+				measure_finish(w, &mechs[mi], &results[wi][mi]);
 	}
 	print_tsv();
 	print_table();
