@@ -189,7 +189,7 @@ set key outside right top vertical
 set xtics noenhanced nomirror
 set ylabel "ratio to AF_UNIX (log scale)" noenhanced
 set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead lw 2 dt 2 lc rgb "#000000" front
-set multiplot layout 2,1 title "xsession vs. other Linux IPC: ratio to AF_UNIX SOCK_SEQPACKET (dashed line = 1)\\nDebian $release, one VM boot, QEMU TCG single-thread, 2 vCPUs; medians of calibrated runs" noenhanced
+set multiplot layout 2,1 title "xsession vs. other Linux IPC: ratio to AF_UNIX SOCK_SEQPACKET (dashed line = 1)\\nDebian $release, one VM boot, QEMU TCG single-thread, 2 vCPUs; medians of rounds that alternate the mechanisms" noenhanced
 set title "time per round trip, kernel memory per idle session: lower is better" noenhanced
 plot $(plot_cmd "$lower")
 set title "one-way throughput, connection rate: higher is better" noenhanced
