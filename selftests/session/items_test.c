@@ -26,51 +26,11 @@
 
 #define SEALS	(F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW)
 
-static int send_items(int fd, uint32_t kind, uint64_t reply_to,
-		      const void *buf, uint32_t len,
-		      const struct xs_item *items, uint32_t nr, uint64_t *id)
-{
-	struct xs_send s = {
-		.size = sizeof(s),
-		.kind = kind,
-		.reply_to = reply_to,
-		.payload = (uintptr_t)buf,
-		.payload_len = len,
-		.items = (uintptr_t)items,
-		.nr_items = nr,
-	};
-
-	if (ioctl(fd, XS_IOC_SEND, &s) < 0)
-		return -errno;
-	if (id)
-		*id = s.id;
-	return 0;
-}
-
 static int send_fd(int fd, int item_fd, uint32_t type)
 {
 	struct xs_item it = { .type = type, .fd = item_fd };
 
-	return send_items(fd, XS_MSG_ONEWAY, 0, "msg", 3, &it, 1, NULL);
-}
-
-static int recv_items(int fd, uint32_t flags, void *buf, uint32_t cap,
-		      struct xs_item *items, uint32_t items_cap,
-		      struct xs_msg_hdr *hdr)
-{
-	struct xs_recv r = {
-		.size = sizeof(r),
-		.flags = flags,
-		.buf = (uintptr_t)buf,
-		.buf_len = cap,
-		.items = (uintptr_t)items,
-		.items_cap = items_cap,
-	};
-	int ret = ioctl(fd, XS_IOC_RECV, &r) < 0 ? -errno : 0;
-
-	if (hdr)
-		*hdr = r.hdr;
-	return ret;
+	return xsu_send_items(fd, XS_MSG_ONEWAY, 0, "msg", 3, &it, 1, NULL);
 }
 
 /* A pipe whose write end we hand out; the read end watches for EOF. */
@@ -175,7 +135,7 @@ XS_TEST(items_fd_arrives_cloexec)
 	close(w.wr);
 
 	memset(in, 0x55, sizeof(in));
-	XS_ASSERT_EQ(recv_items(sf, 0, buf, sizeof(buf), in, 2, &h), 0);
+	XS_ASSERT_EQ(xsu_recv_items(sf, 0, buf, sizeof(buf), in, 2, &h), 0);
 	XS_EXPECT_EQ(h.kind, XS_MSG_ONEWAY);
 	XS_EXPECT_EQ(h.nr_items, 1);
 	XS_EXPECT_EQ(h.payload_len, 3);
@@ -209,7 +169,7 @@ XS_TEST(items_sealed_memfd_maps_in_place)
 	m = make_memfd(len, SEALS);
 	XS_ASSERT_EQ(send_fd(cf, m, XS_ITEM_MEMFD), 0);
 	close(m);
-	XS_ASSERT_EQ(recv_items(sf, 0, buf, sizeof(buf), &in, 1, &h), 0);
+	XS_ASSERT_EQ(xsu_recv_items(sf, 0, buf, sizeof(buf), &in, 1, &h), 0);
 	XS_EXPECT_EQ(h.nr_items, 1);
 	XS_EXPECT_EQ(in.type, XS_ITEM_MEMFD);
 	XS_EXPECT_EQ(in.size, len);
@@ -256,8 +216,8 @@ XS_TEST(items_memfd_needs_every_seal)
 	for (i = 0; i < sizeof(partial) / sizeof(partial[0]) + 1; i++) {
 		struct xs_item in;
 
-		XS_ASSERT_EQ(recv_items(sf, 0, NULL, 16, &in, 1, NULL), -EFAULT);
-		XS_ASSERT_EQ(recv_items(sf, 0, (char[16]){ 0 }, 16, &in, 1,
+		XS_ASSERT_EQ(xsu_recv_items(sf, 0, NULL, 16, &in, 1, NULL), -EFAULT);
+		XS_ASSERT_EQ(xsu_recv_items(sf, 0, (char[16]){ 0 }, 16, &in, 1,
 					NULL), 0);
 		close(in.fd);
 	}
@@ -292,7 +252,7 @@ XS_TEST(items_refuse_cycle_makers)
 		struct xs_msg_hdr h;
 		char buf[8];
 
-		XS_ASSERT_EQ(recv_items(sf, 0, buf, sizeof(buf), &in, 1, &h),
+		XS_ASSERT_EQ(xsu_recv_items(sf, 0, buf, sizeof(buf), &in, 1, &h),
 			     0);
 		XS_EXPECT_EQ(h.nr_items, 1);
 		XS_EXPECT_EQ(eventfd_write(in.fd, 1), 0);
@@ -313,46 +273,46 @@ XS_TEST(items_bad_descriptions_queue_nothing)
 	for (i = 0; i <= XS_ITEMS_MAX; i++)
 		it[i] = (struct xs_item){ .type = XS_ITEM_FD, .fd = p[1] };
 
-	XS_EXPECT_EQ(send_items(cf, XS_MSG_ONEWAY, 0, "x", 1, it,
+	XS_EXPECT_EQ(xsu_send_items(cf, XS_MSG_ONEWAY, 0, "x", 1, it,
 				XS_ITEMS_MAX + 1, NULL), -EINVAL);
-	XS_EXPECT_EQ(send_items(cf, XS_MSG_ONEWAY, 0, "x", 1,
+	XS_EXPECT_EQ(xsu_send_items(cf, XS_MSG_ONEWAY, 0, "x", 1,
 				(void *)8, 1, NULL), -EFAULT);
 	it[3].fd = 1000;	/* not open */
-	XS_EXPECT_EQ(send_items(cf, XS_MSG_ONEWAY, 0, "x", 1, it, 5, NULL),
+	XS_EXPECT_EQ(xsu_send_items(cf, XS_MSG_ONEWAY, 0, "x", 1, it, 5, NULL),
 		     -EBADF);
 	it[3].fd = -1;
-	XS_EXPECT_EQ(send_items(cf, XS_MSG_ONEWAY, 0, "x", 1, it, 5, NULL),
+	XS_EXPECT_EQ(xsu_send_items(cf, XS_MSG_ONEWAY, 0, "x", 1, it, 5, NULL),
 		     -EBADF);
 	it[3].fd = p[1];
 	it[2].type = 3;
-	XS_EXPECT_EQ(send_items(cf, XS_MSG_ONEWAY, 0, "x", 1, it, 5, NULL),
+	XS_EXPECT_EQ(xsu_send_items(cf, XS_MSG_ONEWAY, 0, "x", 1, it, 5, NULL),
 		     -EINVAL);
 	it[2].type = 0;
-	XS_EXPECT_EQ(send_items(cf, XS_MSG_ONEWAY, 0, "x", 1, it, 5, NULL),
+	XS_EXPECT_EQ(xsu_send_items(cf, XS_MSG_ONEWAY, 0, "x", 1, it, 5, NULL),
 		     -EINVAL);
 	it[2].type = XS_ITEM_FD;
 	it[1].size = 1;
-	XS_EXPECT_EQ(send_items(cf, XS_MSG_ONEWAY, 0, "x", 1, it, 5, NULL),
+	XS_EXPECT_EQ(xsu_send_items(cf, XS_MSG_ONEWAY, 0, "x", 1, it, 5, NULL),
 		     -EINVAL);
 	it[1].size = 0;
 	it[4].reserved = 1;
-	XS_EXPECT_EQ(send_items(cf, XS_MSG_ONEWAY, 0, "x", 1, it, 5, NULL),
+	XS_EXPECT_EQ(xsu_send_items(cf, XS_MSG_ONEWAY, 0, "x", 1, it, 5, NULL),
 		     -EINVAL);
 	it[4].reserved = 0;
 	/* A good message that cannot be queued takes nothing either. */
-	XS_EXPECT_EQ(send_items(cf, XS_MSG_REPLY, 12, "x", 1, it, 5, NULL),
+	XS_EXPECT_EQ(xsu_send_items(cf, XS_MSG_REPLY, 12, "x", 1, it, 5, NULL),
 		     -EINVAL);
 	xsu_expect_empty(sf);
 
 	/* The most a message may carry, all the same file. */
-	XS_EXPECT_EQ(send_items(cf, XS_MSG_ONEWAY, 0, "x", 1, it,
+	XS_EXPECT_EQ(xsu_send_items(cf, XS_MSG_ONEWAY, 0, "x", 1, it,
 				XS_ITEMS_MAX, NULL), 0);
 	{
 		struct xs_item in[XS_ITEMS_MAX];
 		struct xs_msg_hdr h;
 		char buf[8];
 
-		XS_ASSERT_EQ(recv_items(sf, 0, buf, sizeof(buf), in,
+		XS_ASSERT_EQ(xsu_recv_items(sf, 0, buf, sizeof(buf), in,
 					XS_ITEMS_MAX, &h), 0);
 		XS_EXPECT_EQ(h.nr_items, XS_ITEMS_MAX);
 		for (i = 0; i < XS_ITEMS_MAX; i++)
@@ -380,24 +340,24 @@ XS_TEST(items_too_few_slots_keep_message)
 	XS_ASSERT_OK(pipe2(p, O_CLOEXEC));
 	it[0] = (struct xs_item){ .type = XS_ITEM_FD, .fd = p[0] };
 	it[1] = (struct xs_item){ .type = XS_ITEM_FD, .fd = p[1] };
-	XS_ASSERT_EQ(send_items(cf, XS_MSG_ONEWAY, 0, "two", 3, it, 2, NULL),
+	XS_ASSERT_EQ(xsu_send_items(cf, XS_MSG_ONEWAY, 0, "two", 3, it, 2, NULL),
 		     0);
 	before = open_fds();
-	XS_EXPECT_EQ(recv_items(sf, 0, buf, sizeof(buf), NULL, 0, &h),
+	XS_EXPECT_EQ(xsu_recv_items(sf, 0, buf, sizeof(buf), NULL, 0, &h),
 		     -EMSGSIZE);
 	XS_EXPECT_EQ(h.nr_items, 2);
 	XS_EXPECT_EQ(h.payload_len, 3);
-	XS_EXPECT_EQ(recv_items(sf, 0, buf, sizeof(buf), in, 1, &h),
+	XS_EXPECT_EQ(xsu_recv_items(sf, 0, buf, sizeof(buf), in, 1, &h),
 		     -EMSGSIZE);
 	XS_EXPECT_EQ(open_fds(), before);
 	/* A fault on the slots installs nothing either. */
-	XS_EXPECT_EQ(recv_items(sf, 0, buf, sizeof(buf), (void *)8, 2, &h),
+	XS_EXPECT_EQ(xsu_recv_items(sf, 0, buf, sizeof(buf), (void *)8, 2, &h),
 		     -EFAULT);
 	XS_EXPECT_EQ(open_fds(), before);
 
 	/* A peek says what there is, and installs nothing. */
 	memset(in, 0, sizeof(in));
-	XS_ASSERT_EQ(recv_items(sf, XS_RECV_PEEK, buf, sizeof(buf), in, 2, &h),
+	XS_ASSERT_EQ(xsu_recv_items(sf, XS_RECV_PEEK, buf, sizeof(buf), in, 2, &h),
 		     0);
 	XS_EXPECT_EQ(h.nr_items, 2);
 	XS_EXPECT_EQ(in[0].fd, -1);
@@ -405,7 +365,7 @@ XS_TEST(items_too_few_slots_keep_message)
 	XS_EXPECT_EQ(in[1].type, XS_ITEM_FD);
 	XS_EXPECT_EQ(open_fds(), before);
 
-	XS_ASSERT_EQ(recv_items(sf, 0, buf, sizeof(buf), in, 2, &h), 0);
+	XS_ASSERT_EQ(xsu_recv_items(sf, 0, buf, sizeof(buf), in, 2, &h), 0);
 	XS_EXPECT_EQ(open_fds(), before + 2);
 	XS_EXPECT_MEMEQ(buf, "two", 3);
 	close(in[0].fd);
@@ -427,7 +387,7 @@ XS_TEST(items_rlimit_nofile_all_or_nothing)
 	XS_ASSERT_OK(pipe2(p, O_CLOEXEC));
 	for (i = 0; i < 4; i++)
 		it[i] = (struct xs_item){ .type = XS_ITEM_FD, .fd = p[1] };
-	XS_ASSERT_EQ(send_items(cf, XS_MSG_ONEWAY, 0, "four", 4, it, 4, NULL),
+	XS_ASSERT_EQ(xsu_send_items(cf, XS_MSG_ONEWAY, 0, "four", 4, it, 4, NULL),
 		     0);
 	close(p[1]);
 
@@ -436,11 +396,11 @@ XS_TEST(items_rlimit_nofile_all_or_nothing)
 	XS_ASSERT_OK(getrlimit(RLIMIT_NOFILE, &rl));
 	rl.rlim_cur = highest_fd() + 2;
 	XS_ASSERT_OK(setrlimit(RLIMIT_NOFILE, &rl));
-	XS_EXPECT_EQ(recv_items(sf, 0, buf, sizeof(buf), in, 4, &h), -EMFILE);
+	XS_EXPECT_EQ(xsu_recv_items(sf, 0, buf, sizeof(buf), in, 4, &h), -EMFILE);
 	XS_EXPECT_EQ(open_fds(), n);
 	rl.rlim_cur = rl.rlim_max;
 	XS_ASSERT_OK(setrlimit(RLIMIT_NOFILE, &rl));
-	XS_ASSERT_EQ(recv_items(sf, 0, buf, sizeof(buf), in, 4, &h), 0);
+	XS_ASSERT_EQ(xsu_recv_items(sf, 0, buf, sizeof(buf), in, 4, &h), 0);
 	XS_EXPECT_EQ(open_fds(), n + 4);
 	for (i = 0; i < 4; i++)
 		close(in[i].fd);
@@ -535,7 +495,7 @@ XS_TEST(items_with_a_mapped_ring)
 
 	XS_ASSERT_TRUE(xsu_ring_peek(&r) != NULL);
 	XS_EXPECT_EQ(xsu_ring_peek(&r)->nr_items, 1);
-	XS_ASSERT_EQ(recv_items(cf, 0, buf, sizeof(buf), &in, 1, NULL), 0);
+	XS_ASSERT_EQ(xsu_recv_items(cf, 0, buf, sizeof(buf), &in, 1, NULL), 0);
 	r.head = r.ctl->head;
 	close(in.fd);
 	XS_EXPECT_TRUE(watched_closed(&w1, XSU_WAIT_MS));
@@ -585,7 +545,7 @@ XS_TEST(items_in_a_batch)
 	XS_EXPECT_EQ(b.queued, 2);
 	XS_EXPECT_EQ(b.error, -EBADF);
 	for (i = 0; i < 2; i++) {
-		XS_ASSERT_EQ(recv_items(sf, 0, buf, sizeof(buf), &in, 1, &h), 0);
+		XS_ASSERT_EQ(xsu_recv_items(sf, 0, buf, sizeof(buf), &in, 1, &h), 0);
 		XS_EXPECT_EQ(h.nr_items, 1);
 		XS_EXPECT_EQ(h.id, bi.d[i].id);
 		close(in.fd);
@@ -638,12 +598,12 @@ static void *sync_server(void *arg)
 	ret = xsu_recv_wait(ss->fd, NULL, 0, &h, XSU_WAIT_MS);
 	if (ret != -EMSGSIZE || h.nr_items != 1)
 		return (void *)1L;
-	if (recv_items(ss->fd, 0, buf, sizeof(buf), &in, 1, &h))
+	if (xsu_recv_items(ss->fd, 0, buf, sizeof(buf), &in, 1, &h))
 		return (void *)2L;
 	if (read(in.fd, &c, 1) != 1 || c != 'q')
 		return (void *)3L;
 	close(in.fd);
-	if (send_items(ss->fd, XS_MSG_REPLY, h.id, "ok", 2, &out, 1, NULL))
+	if (xsu_send_items(ss->fd, XS_MSG_REPLY, h.id, "ok", 2, &out, 1, NULL))
 		return (void *)4L;
 	return NULL;
 }
@@ -733,7 +693,7 @@ XS_TEST_TIMEOUT(items_survive_kill9_without_leaks, 180)
 					{ .type = XS_ITEM_MEMFD, .fd = m },
 				};
 
-				if (send_items(c, XS_MSG_ONEWAY, 0, "k", 1, it,
+				if (xsu_send_items(c, XS_MSG_ONEWAY, 0, "k", 1, it,
 					       2, NULL))
 					_exit(0);
 				close(m);
@@ -748,7 +708,7 @@ XS_TEST_TIMEOUT(items_survive_kill9_without_leaks, 180)
 
 			xsu_activate(s);
 			for (;;) {
-				if (recv_items(s, 0, buf, sizeof(buf), in, 2,
+				if (xsu_recv_items(s, 0, buf, sizeof(buf), in, 2,
 					       NULL))
 					_exit(0);
 				close(in[0].fd);

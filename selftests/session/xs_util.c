@@ -323,6 +323,15 @@ int xsu_ring_wait(int fd, uint32_t flags, uint64_t timeout_ns)
 
 /* ---- messages ---------------------------------------------------------- */
 
+static int xsu_send_struct(int fd, struct xs_send *s, uint64_t *id)
+{
+	if (ioctl(fd, XS_IOC_SEND, s) < 0)
+		return -errno;
+	if (id)
+		*id = s->id;
+	return 0;
+}
+
 int xsu_send(int fd, uint32_t kind, uint32_t flags, uint32_t status,
 	     uint64_t reply_to, const void *buf, uint32_t len, uint64_t *id)
 {
@@ -336,27 +345,49 @@ int xsu_send(int fd, uint32_t kind, uint32_t flags, uint32_t status,
 		.payload_len = len,
 	};
 
-	if (ioctl(fd, XS_IOC_SEND, &s) < 0)
-		return -errno;
-	if (id)
-		*id = s.id;
-	return 0;
+	return xsu_send_struct(fd, &s, id);
 }
 
-int xsu_recv(int fd, uint32_t flags, void *buf, uint32_t cap,
-	     struct xs_msg_hdr *hdr)
+int xsu_send_items(int fd, uint32_t kind, uint64_t reply_to, const void *buf,
+		   uint32_t len, const struct xs_item *items, uint32_t nr,
+		   uint64_t *id)
+{
+	struct xs_send s = {
+		.size = sizeof(s),
+		.kind = kind,
+		.reply_to = reply_to,
+		.payload = (uintptr_t)buf,
+		.payload_len = len,
+		.items = (uintptr_t)items,
+		.nr_items = nr,
+	};
+
+	return xsu_send_struct(fd, &s, id);
+}
+
+int xsu_recv_items(int fd, uint32_t flags, void *buf, uint32_t cap,
+		   struct xs_item *items, uint32_t items_cap,
+		   struct xs_msg_hdr *hdr)
 {
 	struct xs_recv r = {
 		.size = sizeof(r),
 		.flags = flags,
 		.buf = (uintptr_t)buf,
 		.buf_len = cap,
+		.items = (uintptr_t)items,
+		.items_cap = items_cap,
 	};
 	int ret = ioctl(fd, XS_IOC_RECV, &r) < 0 ? -errno : 0;
 
 	if (hdr)
 		*hdr = r.hdr;
 	return ret;
+}
+
+int xsu_recv(int fd, uint32_t flags, void *buf, uint32_t cap,
+	     struct xs_msg_hdr *hdr)
+{
+	return xsu_recv_items(fd, flags, buf, cap, NULL, 0, hdr);
 }
 
 int xsu_recv_wait(int fd, void *buf, uint32_t cap, struct xs_msg_hdr *hdr,

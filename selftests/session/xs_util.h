@@ -198,6 +198,14 @@ static inline int xsu_error_reply(int fd, uint64_t reply_to, uint32_t status,
 /* XS_IOC_RECV with @flags: 0 or -errno; *@hdr is the kernel's out hdr. */
 int xsu_recv(int fd, uint32_t flags, void *buf, uint32_t cap,
 	     struct xs_msg_hdr *hdr);
+/* The same with room for @items_cap out-of-line items at @items. */
+int xsu_recv_items(int fd, uint32_t flags, void *buf, uint32_t cap,
+		   struct xs_item *items, uint32_t items_cap,
+		   struct xs_msg_hdr *hdr);
+/* XS_IOC_SEND of a message carrying @nr out-of-line items. */
+int xsu_send_items(int fd, uint32_t kind, uint64_t reply_to, const void *buf,
+		   uint32_t len, const struct xs_item *items, uint32_t nr,
+		   uint64_t *id);
 /*
  * Wait up to @ms for POLLIN, then receive without blocking: 0 or -errno,
  * -ETIME when nothing came.
