@@ -24,11 +24,13 @@ int main(void)
 	printf("xsession module version %s\n", info.version);
 	printf("uapi version %u (library %s built for uapi %d)\n",
 	       info.uapi_version, xs_library_version(), XS_UAPI_VERSION);
-	printf("features 0x%llx:%s%s%s%s\n",
+	printf("features 0x%llx:%s%s%s%s%s%s\n",
 	       (unsigned long long)info.features,
 	       info.features & XS_FEATURE_INFO ? " info" : "",
 	       info.features & XS_FEATURE_SESSIONS ? " sessions" : "",
 	       info.features & XS_FEATURE_BATCH ? " batch" : "",
-	       info.features & XS_FEATURE_URING_CMD ? " uring_cmd" : "");
+	       info.features & XS_FEATURE_URING_CMD ? " uring_cmd" : "",
+	       info.features & XS_FEATURE_RING_MMAP ? " ring_mmap" : "",
+	       info.features & XS_FEATURE_ITEMS ? " items" : "");
 	return 0;
 }
