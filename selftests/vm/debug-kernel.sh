@@ -232,7 +232,7 @@ verify_config
 
 # `modules` is only there to write Module.symvers, which external modules
 # need; the fragment builds nothing as =m.
-run "build bzImage modules (-j$(nproc), about 5 minutes on 2 cores)" \
+run "build bzImage modules (-j$(nproc), about 8 minutes on 2 cores)" \
 	kmake -j"$(nproc)" bzImage modules
 
 release=$(<"$build/include/config/kernel.release")
