@@ -179,8 +179,8 @@ void xs_items_free(struct xs_items *items)
 }
 EXPORT_SYMBOL_IF_KUNIT(xs_items_free);
 
-static int xs_items_write(const struct xs_items *items, u64 uitems,
-			  const int *fds)
+/* Describe @items in the user's slots, every fd -1. */
+static int xs_items_write(const struct xs_items *items, u64 uitems)
 {
 	struct xs_item out;
 	u32 i;
@@ -188,7 +188,7 @@ static int xs_items_write(const struct xs_items *items, u64 uitems,
 	for (i = 0; i < items->nr; i++) {
 		out = (struct xs_item){
 			.type = items->it[i].type,
-			.fd = fds ? fds[i] : -1,
+			.fd = -1,
 			.size = items->it[i].size,
 		};
 		if (copy_to_user(u64_to_user_ptr(uitems) +
@@ -212,7 +212,7 @@ int xs_items_describe(const struct xs_items *items, u64 uitems, u32 cap)
 {
 	if (items->nr > cap)
 		return -EMSGSIZE;
-	return xs_items_write(items, uitems, NULL);
+	return xs_items_write(items, uitems);
 }
 
 /**
@@ -222,49 +222,40 @@ int xs_items_describe(const struct xs_items *items, u64 uitems, u32 cap)
  * @uitems:	user pointer to @cap struct xs_item, written with the new
  *		descriptors
  * @cap:	slots at @uitems
- * @fds:	the new descriptors, XS_ITEMS_MAX slots, for
- *		xs_items_uninstall() should a later step fail
  *
- * All or nothing: when one descriptor cannot be installed (RLIMIT_NOFILE,
- * the LSM's refusal) or the slots cannot be written, the ones already
- * installed are closed again.
+ * The slots are written first (fd -1), so a fault costs no descriptor;
+ * receive_fd() then writes each descriptor into its slot before it
+ * installs it.  All or nothing: when one cannot be installed
+ * (RLIMIT_NOFILE, the LSM's refusal), the ones already installed are
+ * closed again.  The caller does this last, once everything else of the
+ * message is with the receiver.
  *
  * Return: 0; -EMSGSIZE when @cap is too small; -EMFILE and the like from
  * receive_fd(); -EFAULT.
  */
-int xs_items_install(struct xs_items *items, u64 uitems, u32 cap, int *fds)
+int xs_items_install(struct xs_items *items, u64 uitems, u32 cap)
 {
+	struct xs_item __user *slot = u64_to_user_ptr(uitems);
+	int fds[XS_ITEMS_MAX];
 	u32 i;
 	int ret;
 
 	if (items->nr > cap)
 		return -EMSGSIZE;
+	ret = xs_items_write(items, uitems);
+	if (ret)
+		return ret;
 	for (i = 0; i < items->nr; i++) {
-		ret = receive_fd(items->it[i].file, NULL, O_CLOEXEC);
+		ret = receive_fd(items->it[i].file, &slot[i].fd, O_CLOEXEC);
 		if (ret < 0)
 			goto undo;
 		fds[i] = ret;
 	}
-	ret = xs_items_write(items, uitems, fds);
-	if (!ret)
-		return 0;
+	return 0;
 undo:
 	while (i--)
 		close_fd(fds[i]);
 	return ret;
-}
-
-/**
- * xs_items_uninstall() - close what xs_items_install() installed
- * @items:	the items it installed
- * @fds:	its descriptors
- */
-void xs_items_uninstall(const struct xs_items *items, const int *fds)
-{
-	u32 i;
-
-	for (i = 0; i < items->nr; i++)
-		close_fd(fds[i]);
 }
 
 void xs_item_queue_init(struct xs_item_queue *q)

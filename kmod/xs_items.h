@@ -66,8 +66,7 @@ struct xs_ring;
 
 int xs_items_from_user(u64 uitems, u32 nr, struct xs_items **out);
 void xs_items_free(struct xs_items *items);
-int xs_items_install(struct xs_items *items, u64 uitems, u32 cap, int *fds);
-void xs_items_uninstall(const struct xs_items *items, const int *fds);
+int xs_items_install(struct xs_items *items, u64 uitems, u32 cap);
 int xs_items_describe(const struct xs_items *items, u64 uitems, u32 cap);
 
 void xs_item_queue_init(struct xs_item_queue *q);

@@ -600,18 +600,28 @@ long xs_ioctl_send(struct xs_end *end, void __user *uarg, bool nowait)
 }
 
 /**
- * xs_ioctl_send_first() - the send of a call that then waits
+ * xs_send_first() - the send of a call that then receives or waits
  * @end:	the sending end
- * @usend:	struct xs_send, as for XS_IOC_SEND
- * @nowait:	O_NONBLOCK
- * @will_sleep:	the caller will wait next (see xs_wake())
+ * @usend:	user pointer to a struct xs_send, or 0 for none
+ * @nowait:	O_NONBLOCK, or io_uring's first attempt
+ * @nonblock:	the call will not wait after the send
+ * @may_retry:	a call that answers -EAGAIN is made again from scratch
+ *		(io_uring's first attempt), which would send twice: such a
+ *		call is left for the retry before anything is sent
  *
- * Return: as XS_IOC_SEND.
+ * Return: 0 (nothing to send, or sent); -EAGAIN for @may_retry; what
+ * XS_IOC_SEND returns.
  */
-long xs_ioctl_send_first(struct xs_end *end, void __user *usend, bool nowait,
-			 bool will_sleep)
+int xs_send_first(struct xs_end *end, u64 usend, bool nowait, bool nonblock,
+		  bool may_retry)
 {
-	return xs_send_ioctl(end, usend, nowait, will_sleep);
+	if (!usend)
+		return 0;
+	if (may_retry)
+		return -EAGAIN;
+	/* When nothing is there for us yet, we sleep right after the send. */
+	return xs_send_ioctl(end, u64_to_user_ptr(usend), nowait,
+			     !nonblock && !xs_end_has_items(end));
 }
 
 /*
@@ -741,14 +751,12 @@ static int xs_sync_wait(struct xs_end *end, struct xs_sync_waiter *w, u64 id,
 }
 
 /*
- * Hand a synchronous sender its reply: the payload into its buffer, the
- * items installed as descriptors.  Either both go or neither does.
+ * Hand a synchronous sender its reply: the payload into its buffer, then
+ * the items installed as descriptors, last, so a call that fails leaves
+ * no descriptor behind.
  */
 static int xs_sync_take_reply(struct xs_send_sync *s, struct xs_sync_waiter *w)
 {
-	int fds[XS_ITEMS_MAX];
-	int ret;
-
 	s->reply_kind = w->hdr.kind;
 	s->reply_status = w->hdr.status;
 	s->reply_flags = w->hdr.flags;
@@ -759,20 +767,14 @@ static int xs_sync_take_reply(struct xs_send_sync *s, struct xs_sync_waiter *w)
 	if (s->reply_len > s->reply_cap ||
 	    (w->items && w->items->nr > s->reply_items_cap))
 		return -EMSGSIZE;
-	if (w->items) {
-		ret = xs_items_install(w->items, s->reply_items,
-				       s->reply_items_cap, fds);
-		if (ret)
-			return ret;
-	}
 	if (s->reply_len && !w->direct &&
 	    copy_to_user(u64_to_user_ptr(s->reply_buf), w->buf->data,
-			 s->reply_len)) {
-		if (w->items)
-			xs_items_uninstall(w->items, fds);
+			 s->reply_len))
 		return -EFAULT;
-	}
-	return 0;
+	/* Last: the one step that creates something (descriptors). */
+	if (!w->items)
+		return 0;
+	return xs_items_install(w->items, s->reply_items, s->reply_items_cap);
 }
 
 long xs_ioctl_send_sync(struct xs_end *end, void __user *uarg, bool nowait)
@@ -864,9 +866,6 @@ static int xs_deliver(const struct xs_rx_dest *d, const struct xs_msg_hdr *hdr,
 {
 	u32 off = d->inline_hdr ? sizeof(*hdr) : 0;
 	void __user *uhdr = d->inline_hdr ? d->buf : d->uhdr;
-	int fds[XS_ITEMS_MAX];
-	bool installed = false;
-	int ret;
 
 	if (!xs_dest_fits(d, hdr, items)) {
 		/* Say how much room the item needs; it stays queued. */
@@ -874,25 +873,16 @@ static int xs_deliver(const struct xs_rx_dest *d, const struct xs_msg_hdr *hdr,
 			return -EFAULT;
 		return -EMSGSIZE;
 	}
-	if (items && !d->drop_items) {
-		if (d->peek) {
-			ret = xs_items_describe(items, d->items, d->items_cap);
-		} else {
-			ret = xs_items_install(items, d->items, d->items_cap,
-					       fds);
-			installed = !ret;
-		}
-		if (ret)
-			return ret;
-	}
 	if ((hdr->payload_len &&
 	     copy_to_user(d->buf + off, payload, hdr->payload_len)) ||
-	    copy_to_user(uhdr, hdr, sizeof(*hdr))) {
-		if (installed)
-			xs_items_uninstall(items, fds);
+	    copy_to_user(uhdr, hdr, sizeof(*hdr)))
 		return -EFAULT;
-	}
-	return 0;
+	/* Last: the one step that creates something (descriptors). */
+	if (!items || d->drop_items)
+		return 0;
+	if (d->peek)
+		return xs_items_describe(items, d->items, d->items_cap);
+	return xs_items_install(items, d->items, d->items_cap);
 }
 
 /*
@@ -1104,18 +1094,9 @@ long xs_ioctl_recv(struct xs_end *end, void __user *uarg, bool nowait,
 		.peek = r.flags & XS_RECV_PEEK,
 		.nonblock = xs_nonblock(nowait, r.flags),
 	};
-	if (r.send) {
-		if (may_retry)
-			return -EAGAIN;
-		/*
-		 * A server answering and then waiting for the next request:
-		 * when nothing waits for us, we will sleep right after.
-		 */
-		ret = xs_ioctl_send_first(end, u64_to_user_ptr(r.send), nowait,
-					  !d.nonblock && !xs_end_has_items(end));
-		if (ret)
-			return ret;
-	}
+	ret = xs_send_first(end, r.send, nowait, d.nonblock, may_retry);
+	if (ret)
+		return ret;
 	/* The header is the only output: written in place, before consuming. */
 	ret = xs_recv_item(end, &d, &r.hdr);
 	/* Once a message went out, a restart would send it again. */

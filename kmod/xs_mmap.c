@@ -76,14 +76,9 @@ long xs_ioctl_ring_wait(struct xs_end *end, void __user *uarg, bool nowait,
 	if ((w.flags & ~XS_NONBLOCK) || w.reserved)
 		return -EINVAL;
 	nonblock |= w.flags & XS_NONBLOCK;
-	if (w.send) {
-		if (may_retry)
-			return -EAGAIN;
-		ret = xs_ioctl_send_first(end, u64_to_user_ptr(w.send), nowait,
-					  !nonblock && !xs_end_has_items(end));
-		if (ret)
-			return ret;
-	}
+	ret = xs_send_first(end, w.send, nowait, nonblock, may_retry);
+	if (ret)
+		return ret;
 
 	/*
 	 * The caller may have moved head since any of the peer's senders

@@ -35,17 +35,6 @@ static_assert(sizeof(struct xs_ring_ctl) == 128);
  */
 #define XS_RING_PAYLOAD_LIMIT	(U32_MAX - XS_RING_HDR_SIZE - (XS_RING_ALIGN - 1))
 
-/* The control page of a mappable ring: zeroed, then what it reports. */
-static int xs_ring_init_ctl(struct xs_ring *r, gfp_t gfp)
-{
-	r->ctl_page = alloc_page(gfp);
-	if (!r->ctl_page)
-		return -ENOMEM;
-	r->ctl = page_address(r->ctl_page);
-	r->ctl->size = r->size;
-	return 0;
-}
-
 /*
  * The pages will be mapped into the receiver's address space: they must
  * not carry anyone's old data.  The size is the caller's choice, so a
@@ -53,6 +42,17 @@ static int xs_ring_init_ctl(struct xs_ring *r, gfp_t gfp)
  */
 #define XS_RING_GFP	(GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN | \
 			 __GFP_RETRY_MAYFAIL)
+
+/* The control page of a mappable ring: zeroed, then what it reports. */
+static int xs_ring_init_ctl(struct xs_ring *r)
+{
+	r->ctl_page = alloc_page(XS_RING_GFP);
+	if (!r->ctl_page)
+		return -ENOMEM;
+	r->ctl = page_address(r->ctl_page);
+	r->ctl->size = r->size;
+	return 0;
+}
 
 /**
  * xs_ring_init() - set up a receive ring, without its data pages yet
@@ -79,7 +79,7 @@ int xs_ring_init(struct xs_ring *r, u32 size, bool mappable)
 	r->nr_pages = size >> PAGE_SHIFT;
 	mutex_init(&r->populate_lock);
 	r->memcg = get_mem_cgroup_from_mm(current->mm);
-	if (mappable && xs_ring_init_ctl(r, XS_RING_GFP)) {
+	if (mappable && xs_ring_init_ctl(r)) {
 		xs_ring_destroy(r);
 		return -ENOMEM;
 	}

@@ -207,8 +207,8 @@ extern struct mutex xs_conns_lock;
 
 /* xs_message.c */
 long xs_ioctl_send(struct xs_end *end, void __user *uarg, bool nowait);
-long xs_ioctl_send_first(struct xs_end *end, void __user *usend, bool nowait,
-			 bool will_sleep);
+int xs_send_first(struct xs_end *end, u64 usend, bool nowait, bool nonblock,
+		  bool may_retry);
 long xs_ioctl_send_sync(struct xs_end *end, void __user *uarg, bool nowait);
 long xs_ioctl_send_batch(struct xs_end *end, void __user *uarg, bool nowait);
 long xs_ioctl_recv(struct xs_end *end, void __user *uarg, bool nowait,
