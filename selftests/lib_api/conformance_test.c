@@ -1726,6 +1726,8 @@ XS_TEST(received_message_api)
 	XS_ASSERT_TRUE(d);
 	XS_EXPECT_TRUE(xs_dictionary_get_bool(d, "sync"));
 	xs_release(d);
+	/* The server records what it saw after it replied: wait for it. */
+	XS_ASSERT_TRUE(XLA_WAIT(xla_srv.insp_n == 3, XLA_WAIT_MS));
 	xla_lock();
 	XS_EXPECT_EQ(xla_srv.insp_n, 3);
 	XS_EXPECT_TRUE(xla_srv.insp_expects);
